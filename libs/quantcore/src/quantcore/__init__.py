@@ -1,0 +1,1 @@
+"""Shared domain code for the AI Investment Agent."""

@@ -1,0 +1,1 @@
+"""Feature engineering shared by the trainer and the model server (placeholder, being written)."""

@@ -1,0 +1,59 @@
+"""Settings base shared by every service.
+
+Each service declares one subclass and loads it with :func:`load_settings`, which turns a
+missing or invalid setting into a single line naming it instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Literal, TypeVar
+
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+
+class CommonSettings(BaseSettings):
+    """What every service needs to find the object store."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Environment = "development"
+    aws_region: str = "us-east-1"
+    # Set locally to the emulator (http://127.0.0.1:4566); unset in production.
+    aws_endpoint_url: str | None = None
+    lake_bucket: str = "aia-lake"
+    models_bucket: str = "aia-models"
+    model_name: str = "direction-5d"
+
+
+class DatabaseSettings(CommonSettings):
+    """Settings of a service that talks to PostgreSQL (api, trainer)."""
+
+    database_url: str
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line naming every setting that is missing or invalid."""
+    problems = []
+    for error in exc.errors():
+        name = ".".join(str(part) for part in error["loc"]).upper() or "settings"
+        if error["type"] == "missing":
+            problems.append(f"{name} is required but not set")
+        else:
+            problems.append(f"{name}: {error['msg']}")
+    return "configuration error: " + "; ".join(problems)
+
+
+def load_settings(cls: type[S], **overrides: object) -> S:
+    """Build settings from the environment; exit with one clear line when they are wrong."""
+    try:
+        return cls(**overrides)
+    except ValidationError as exc:
+        print(describe_validation_error(exc), file=sys.stderr)
+        raise SystemExit(2) from None
