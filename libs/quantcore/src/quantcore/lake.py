@@ -61,6 +61,18 @@ def model_artifact_key(model_name: str, version: str) -> str:
     return f"models/{_part(model_name, 'model name')}/{_part(version, 'version')}/model.tar.gz"
 
 
+def model_oos_key(model_name: str, version: str) -> str:
+    """Out-of-sample predictions of a version's walk-forward evaluation (parquet)."""
+    return (
+        f"models/{_part(model_name, 'model name')}/{_part(version, 'version')}/"
+        "oos_predictions.parquet"
+    )
+
+
+def features_manifest_key(feature_set: str) -> str:
+    return f"features/v={_part(feature_set, 'feature set')}/manifest.json"
+
+
 def production_pointer_key(model_name: str) -> str:
     return f"models/{_part(model_name, 'model name')}/production.json"
 
@@ -146,6 +158,29 @@ class ObjectStore:
             if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
                 return False
             raise
+        return True
+
+    def etag(self, key: str) -> str | None:
+        """The object's ETag (the MD5 of a single-part upload), or None if absent."""
+        from botocore.exceptions import ClientError
+
+        try:
+            head = self._s3.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                return None
+            raise
+        return str(head["ETag"]).strip('"')
+
+    def put_if_changed(
+        self, key: str, body: bytes, content_type: str = "application/octet-stream"
+    ) -> bool:
+        """Write only when the stored bytes differ, so re-ingesting changes nothing."""
+        import hashlib
+
+        if self.etag(key) == hashlib.md5(body, usedforsecurity=False).hexdigest():
+            return False
+        self.put(key, body, content_type)
         return True
 
     def delete(self, key: str) -> None:

@@ -1,0 +1,20 @@
+"""Trainer settings, read from the environment (see .env.example)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from quantcore.settings import DatabaseSettings, load_settings
+
+
+class TrainerSettings(DatabaseSettings):
+    horizon_days: int = Field(default=5, ge=1, le=60)
+    cost_bps: float = Field(default=10.0, ge=0, le=500)
+    seed: int = 0
+    # What `trainer run` ingests: "sample" offline, "live" (Stooq → Yahoo) where reachable.
+    default_source: str = Field(default="sample", alias="TRAINER_SOURCE")
+    provider_deadline_seconds: float = Field(default=15.0, gt=0, le=600)
+
+
+def get_settings() -> TrainerSettings:
+    return load_settings(TrainerSettings)

@@ -1,0 +1,1 @@
+"""PostgreSQL schema shared by the trainer and the api, with its Alembic migrations."""
