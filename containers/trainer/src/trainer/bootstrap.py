@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from quantcore.artifact import pack_artifact, sha256_hex
 from quantcore.lake import model_oos_key
+
 from trainer import curated, registry
 from trainer.pipeline import (
     PipelineError,
@@ -99,7 +100,10 @@ def _rebuild_production(
     build = build_features(ws)
     if build.data_info["sha256"] == production.data_sha256:
         outcome = fit(
-            ws, build, version=production.version, trained_at=production.trained_at,
+            ws,
+            build,
+            version=production.version,
+            trained_at=production.trained_at,
             progress=progress,
         )
         body = pack_artifact(outcome.bundle, registry.json_safe(outcome.card))

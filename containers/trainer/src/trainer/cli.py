@@ -12,7 +12,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
 from typing import Any
 
 import click
@@ -103,8 +102,12 @@ def ingest_command(
     began = time.monotonic()
     result = _run_stage(
         lambda: pipeline.fetch(
-            ws, source, tickers=_tickers(tickers), path=path,
-            start=start.date() if start else None, until=until.date() if until else None,
+            ws,
+            source,
+            tickers=_tickers(tickers),
+            path=path,
+            start=start.date() if start else None,
+            until=until.date() if until else None,
         )
     )
     if result.report.issues:
@@ -173,7 +176,6 @@ def train_command(rebuild_features: bool) -> None:
 @click.argument("version", required=False)
 def evaluate_command(version: str | None) -> None:
     """Show a version's out-of-sample evaluation against its baselines (default: latest)."""
-    from trainer import registry
 
     ws = _workspace()
     record = _pick(ws, version)
@@ -245,6 +247,7 @@ def run_command(source: str | None, until: Any) -> None:
 def card_command(version: str | None, production: bool, as_json: bool) -> None:
     """Print a model card (default: the latest version)."""
     from quantcore.card import render_markdown
+
     from trainer import registry
 
     ws = _workspace()
@@ -318,8 +321,21 @@ def _print_summary(card: dict[str, Any]) -> None:
         table.add_column(name)
     rows = {"model": metrics, **card.get("baselines", {})}
     for label, values in rows.items():
-        table.add_row(label, *(_fmt(values.get(k)) for k in (
-            "accuracy", "majority_rate", "mcc", "brier", "ic_mean", "ic_ir", "rank_ic_mean")))
+        table.add_row(
+            label,
+            *(
+                _fmt(values.get(k))
+                for k in (
+                    "accuracy",
+                    "majority_rate",
+                    "mcc",
+                    "brier",
+                    "ic_mean",
+                    "ic_ir",
+                    "rank_ic_mean",
+                )
+            ),
+        )
     out.print(table)
     leak = card.get("leak_check", {})
     if leak and not leak.get("passed", True):

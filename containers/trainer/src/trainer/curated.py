@@ -9,10 +9,19 @@ from collections.abc import Iterable
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-
 from quantcore.lake import ObjectStore, curated_key, curated_prefix, parse_curated_key
 
-CURATED_COLUMNS = ["date", "ticker", "open", "high", "low", "close", "adj_close", "volume", "source"]
+CURATED_COLUMNS = [
+    "date",
+    "ticker",
+    "open",
+    "high",
+    "low",
+    "close",
+    "adj_close",
+    "volume",
+    "source",
+]
 _SCHEMA = pa.schema(
     [
         ("date", pa.date32()),
@@ -44,8 +53,9 @@ def normalise(bars: pd.DataFrame) -> pd.DataFrame:
 
 def to_parquet_bytes(bars: pd.DataFrame) -> bytes:
     frame = normalise(bars)
-    table = pa.Table.from_pandas(frame.assign(date=frame["date"].dt.date), schema=_SCHEMA,
-                                 preserve_index=False)
+    table = pa.Table.from_pandas(
+        frame.assign(date=frame["date"].dt.date), schema=_SCHEMA, preserve_index=False
+    )
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd")
     return sink.getvalue()
@@ -87,7 +97,8 @@ def list_series(store: ObjectStore) -> list[tuple[str, str]]:
 
 
 def read_panel(
-    store: ObjectStore, chosen_sources: dict[str, str] | None = None,
+    store: ObjectStore,
+    chosen_sources: dict[str, str] | None = None,
     tickers: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """All curated bars, exactly one source per ticker.
@@ -100,9 +111,8 @@ def read_panel(
     for source, ticker in list_series(store):
         if wanted is not None and ticker not in wanted:
             continue
-        if chosen_sources is not None and ticker in chosen_sources:
-            if chosen_sources[ticker] != source:
-                continue
+        if chosen_sources is not None and chosen_sources.get(ticker, source) != source:
+            continue
         series = read_series(store, source, ticker)
         if series is not None and not series.empty:
             candidates.setdefault(ticker, []).append(series)

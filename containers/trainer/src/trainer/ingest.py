@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 
 import pandas as pd
 import sqlalchemy as sa
-
 from quantcore.db.tables import daily_bars, ingest_runs, tickers
 from quantcore.lake import ObjectStore, raw_price_key
+
 from trainer import curated
 from trainer.sources.base import FetchResult
 
@@ -73,7 +73,8 @@ def ingest(
 
     merged_by_ticker: dict[str, pd.DataFrame] = {}
     groups = list(bars.groupby(["source", "ticker"], sort=True))
-    for done, ((source, ticker), series) in enumerate(groups, start=1):
+    for done, ((source_label, symbol), series) in enumerate(groups, start=1):
+        source, ticker = str(source_label), str(symbol)
         merged = curated.merge_series(curated.read_series(lake, source, ticker), series)
         if curated.write_series(lake, source, ticker, merged):
             summary.curated_written += 1
@@ -115,7 +116,9 @@ def _upsert(
             return 0
         frame = curated.normalise(pd.concat(accepted, ignore_index=True))
         stats = frame.groupby("ticker").agg(
-            source=("source", "first"), first_date=("date", "min"), last_date=("date", "max"),
+            source=("source", "first"),
+            first_date=("date", "min"),
+            last_date=("date", "max"),
             bars=("date", "size"),
         )
         ticker_rows = [
@@ -161,16 +164,16 @@ def _copy_bars(conn: sa.Connection, frame: pd.DataFrame) -> int:
     frame.assign(date=frame["date"].dt.strftime("%Y-%m-%d")).loc[:, columns].to_csv(
         buffer, index=False, header=False, na_rep=""
     )
-    conn.exec_driver_sql(
-        "CREATE TEMP TABLE incoming_bars (LIKE daily_bars) ON COMMIT DROP"
-    )
+    conn.exec_driver_sql("CREATE TEMP TABLE incoming_bars (LIKE daily_bars) ON COMMIT DROP")
     dbapi = conn.connection.driver_connection
     assert dbapi is not None
-    with dbapi.cursor() as cursor:
-        with cursor.copy(
+    with (
+        dbapi.cursor() as cursor,
+        cursor.copy(
             f"COPY incoming_bars ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
-        ) as copy:
-            copy.write(buffer.getvalue())
+        ) as copy,
+    ):
+        copy.write(buffer.getvalue())
     result = conn.exec_driver_sql(
         """
         INSERT INTO daily_bars AS d (ticker, date, open, high, low, close, adj_close, volume,

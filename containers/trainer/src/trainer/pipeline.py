@@ -15,7 +15,6 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-
 from quantcore import features as shared_features
 from quantcore.artifact import ModelBundle, sha256_hex
 from quantcore.db.engine import make_engine
@@ -26,6 +25,7 @@ from quantcore.lake import (
     features_manifest_key,
     model_oos_key,
 )
+
 from trainer import curated, registry
 from trainer.ingest import IngestSummary, chosen_sources, ingest
 from trainer.modeling import (
@@ -99,9 +99,7 @@ def fetch(
     return provider.fetch(list(tickers) if tickers else None, start, until)
 
 
-def run_ingest(
-    ws: Workspace, result: FetchResult, progress: Progress = _quiet
-) -> IngestSummary:
+def run_ingest(ws: Workspace, result: FetchResult, progress: Progress = _quiet) -> IngestSummary:
     return ingest(result, ws.lake, ws.engine, progress=progress)
 
 
@@ -241,6 +239,7 @@ def fit(
         data_info=build.data_info,
         horizon_days=ws.settings.horizon_days,
         seed=ws.settings.seed,
+        families=ws.settings.families,
         progress=progress,
     )
 
@@ -304,7 +303,9 @@ def restore_curated_from_database(ws: Workspace) -> int:
             if (source, symbol) in held:
                 continue
             rows = conn.execute(
-                sa.select(daily_bars).where(daily_bars.c.ticker == symbol).order_by(daily_bars.c.date)
+                sa.select(daily_bars)
+                .where(daily_bars.c.ticker == symbol)
+                .order_by(daily_bars.c.date)
             ).all()
             if not rows:
                 continue

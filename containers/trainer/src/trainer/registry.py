@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-
 from quantcore.artifact import ModelBundle, pack_artifact, sha256_hex, unpack_artifact
 from quantcore.db.tables import model_versions
 from quantcore.lake import (
@@ -60,7 +59,9 @@ class VersionRecord:
         )
 
 
-def store_artifact(models: ObjectStore, bundle: ModelBundle, card: dict[str, Any]) -> tuple[str, str]:
+def store_artifact(
+    models: ObjectStore, bundle: ModelBundle, card: dict[str, Any]
+) -> tuple[str, str]:
     """Upload ``model.tar.gz``; returns (key, sha256)."""
     body = pack_artifact(bundle, json_safe(card))
     key = model_artifact_key(bundle.name, bundle.version)
@@ -158,9 +159,7 @@ def list_versions(engine: sa.Engine, model_name: str) -> list[VersionRecord]:
     return [VersionRecord.from_row(row) for row in rows]
 
 
-def load_version(
-    models: ObjectStore, record: VersionRecord
-) -> tuple[ModelBundle, dict[str, Any]]:
+def load_version(models: ObjectStore, record: VersionRecord) -> tuple[ModelBundle, dict[str, Any]]:
     """Bundle and card of a registered version, its hash checked against the registry."""
     body = models.get_or_none(record.artifact_key)
     if body is None:

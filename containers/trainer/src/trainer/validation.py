@@ -12,8 +12,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+import warnings
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
@@ -195,7 +196,7 @@ class ValidatedFile:
                 in_window &= dates >= start
             if end is not None:
                 in_window &= dates <= end
-            mask &= in_window.to_numpy(dtype=bool)
+            mask = mask & in_window.to_numpy(dtype=bool)
         elif not self.has_ticker_column:
             # A single-ticker file, unfiltered: exactly the bytes that were received.
             return b"".join(self.lines)
@@ -291,7 +292,9 @@ def validate_file(
     for values in stripped.values():
         nonblank |= (values != "").to_numpy(dtype=bool)
     if not nonblank.all():
-        stripped = {name: values[nonblank].reset_index(drop=True) for name, values in stripped.items()}
+        stripped = {
+            name: values[nonblank].reset_index(drop=True) for name, values in stripped.items()
+        }
         line_numbers = line_numbers[nonblank]
     n_rows = len(line_numbers)
     report.rows_checked = n_rows
@@ -321,7 +324,7 @@ def validate_file(
         )
         flag(ticker_missing, "ticker", lambda i: "missing ticker")
         flag(ticker_invalid, "ticker", lambda i: f"invalid ticker {raw_ticker.iat[i]!r}")
-        ticker_values = tickers.to_numpy(dtype=object)
+        ticker_values = np.array(tickers.to_numpy(dtype=object), dtype=object)
         ticker_values[ticker_missing | ticker_invalid] = None
     else:
         ticker_values = np.full(n_rows, str(default_ticker).upper(), dtype=object)
@@ -338,24 +341,29 @@ def validate_file(
     numbers: dict[str, np.ndarray] = {}
     for column in (*PRICE_COLUMNS, "volume"):
         raw = stripped[column]
-        values = pd.to_numeric(raw.to_numpy(dtype=object), errors="coerce").astype(float)
-        numbers[column] = values
+        parsed: np.ndarray = pd.to_numeric(raw.to_numpy(dtype=object), errors="coerce").astype(
+            float
+        )
+        numbers[column] = parsed
         empty = (raw == "").to_numpy(dtype=bool)
-        not_number = np.isnan(values) & ~empty
-        infinite = np.isinf(values)
+        not_number = np.isnan(parsed) & ~empty
+        infinite = np.isinf(parsed)
         flag(empty, column, lambda i: "missing value")
         flag(not_number, column, _describe_value(raw, "not a number"))
         flag(infinite, column, _describe_value(raw, "infinite value"))
-        finite = np.isfinite(values)
+        finite = np.isfinite(parsed)
         if column == "volume":
-            flag(finite & (values < 0), column, _describe_value(raw, "negative volume"))
+            flag(finite & (parsed < 0), column, _describe_value(raw, "negative volume"))
         else:
-            flag(finite & (values <= 0), column, _describe_value(raw, "price must be positive"))
+            flag(finite & (parsed <= 0), column, _describe_value(raw, "price must be positive"))
 
     o, h, low, c = (numbers[k] for k in PRICE_COLUMNS)
     with np.errstate(invalid="ignore"):
         tolerance = _PRICE_TOLERANCE * np.fmax(np.abs(h), np.abs(low))
-        valid_prices = np.isfinite(o) & np.isfinite(h) & np.isfinite(low) & np.isfinite(c)
+        # Consistency is only meaningful once each price is itself valid.
+        valid_prices = np.ones(n_rows, dtype=bool)
+        for price in (o, h, low, c):
+            valid_prices &= np.isfinite(price) & (price > 0)
         high_below_low = valid_prices & (h < low - tolerance)
         high_below_body = valid_prices & ~high_below_low & (h < np.fmax(o, c) - tolerance)
         low_above_body = valid_prices & ~high_below_low & (low > np.fmin(o, c) + tolerance)
@@ -378,10 +386,11 @@ def validate_file(
     )
     duplicated = keyed.duplicated(keep="first").to_numpy(dtype=bool) & known
     if duplicated.any():
-        first_line = (
+        first_line: dict[Hashable, int] = (
             pd.Series(line_numbers[known], index=pd.MultiIndex.from_frame(keyed[known]))
             .groupby(level=[0, 1])
             .min()
+            .to_dict()
         )
         flag(
             duplicated,
@@ -398,28 +407,28 @@ def validate_file(
         raw_adj = stripped["adj_close"]
         adj_close = pd.to_numeric(raw_adj.to_numpy(dtype=object), errors="coerce").astype(float)
         adj_bad = (raw_adj != "").to_numpy(dtype=bool) & ~(np.isfinite(adj_close) & (adj_close > 0))
-        for position in np.flatnonzero(adj_bad):
+        for bad_adj in np.flatnonzero(adj_bad):
             report.issues.append(
                 Issue(
                     filename,
-                    int(line_numbers[position]),
-                    ticker_values[position],
+                    int(line_numbers[bad_adj]),
+                    ticker_values[bad_adj],
                     "adj_close",
-                    f"adjusted close {raw_adj.iat[position]!r} ignored: not a positive number",
+                    f"adjusted close {raw_adj.iat[int(bad_adj)]!r} ignored: not a positive number",
                     "warning",
                 )
             )
         adj_close[adj_bad] = np.nan
 
     row_issues.sort(key=lambda item: item[0])
-    for position, column, describe in row_issues:
+    for row_index, issue_column, describe in row_issues:
         report.issues.append(
             Issue(
                 filename,
-                int(line_numbers[position]),
-                ticker_values[position],
-                column,
-                describe(position),
+                int(line_numbers[row_index]),
+                ticker_values[row_index],
+                issue_column,
+                describe(row_index),
                 severity,
             )
         )
@@ -436,9 +445,7 @@ def validate_file(
                 "error",
             )
         )
-        return ValidatedFile(
-            filename, source, empty_bars(), report, lines, rows, has_ticker_column
-        )
+        return ValidatedFile(filename, source, empty_bars(), report, lines, rows, has_ticker_column)
 
     keep = ~bad
     bars = pd.DataFrame(
@@ -483,17 +490,22 @@ def _describe_garbage(body: bytes) -> str | None:
 
 def _read_table(body: bytes, n_lines: int) -> tuple[pd.DataFrame, np.ndarray] | str:
     """All fields as text, with the 1-based line number of each data row."""
+    frame: pd.DataFrame | None
     try:
-        frame = pd.read_csv(
-            io.BytesIO(body),
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=False,
-            encoding="utf-8-sig",
-        )
+        with warnings.catch_warnings():
+            # A row longer than the header is a warning to pandas, an error here.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.BytesIO(body),
+                dtype=str,
+                keep_default_na=False,
+                skip_blank_lines=False,
+                index_col=False,
+                encoding="utf-8-sig",
+            )
     except pd.errors.EmptyDataError:
         return "empty file"
-    except (pd.errors.ParserError, ValueError, UnicodeDecodeError):
+    except (pd.errors.ParserError, pd.errors.ParserWarning, ValueError, UnicodeDecodeError):
         frame = None
     if frame is not None and len(frame) == n_lines - 1:
         return frame, np.arange(2, n_lines + 1, dtype=np.int64)

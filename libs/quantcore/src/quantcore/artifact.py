@@ -8,6 +8,7 @@ Only artifacts written by the trainer are ever unpickled, never request bodies.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -71,9 +72,7 @@ class ModelBundle:
             expected = np.asarray(self.return_model.predict(self._matrix(features)), dtype=float)
         else:
             expected = (2.0 * prob_up - 1.0) * self.return_scale
-        return pd.DataFrame(
-            {"prob_up": prob_up, "expected_return": expected}, index=features.index
-        )
+        return pd.DataFrame({"prob_up": prob_up, "expected_return": expected}, index=features.index)
 
 
 def sha256_hex(body: bytes) -> str:
@@ -95,12 +94,12 @@ def pack_artifact(bundle: ModelBundle, card: dict[str, Any]) -> bytes:
     card_bytes = json.dumps(card, indent=2, sort_keys=True, default=str).encode()
     out = io.BytesIO()
     # mtime=0 in the gzip header too, so a deterministic retrain gives identical bytes.
-    import gzip
-
-    with gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as gz:
-        with tarfile.open(fileobj=gz, mode="w") as archive:
-            _add_file(archive, MODEL_FILE, model_bytes.getvalue())
-            _add_file(archive, CARD_FILE, card_bytes)
+    with (
+        gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as gz,
+        tarfile.open(fileobj=gz, mode="w") as archive,
+    ):
+        _add_file(archive, MODEL_FILE, model_bytes.getvalue())
+        _add_file(archive, CARD_FILE, card_bytes)
     return out.getvalue()
 
 
@@ -122,9 +121,7 @@ def _read_members(body: bytes) -> dict[str, bytes]:
     return members
 
 
-def unpack_artifact(
-    body: bytes, expected_sha256: str | None
-) -> tuple[ModelBundle, dict[str, Any]]:
+def unpack_artifact(body: bytes, expected_sha256: str | None) -> tuple[ModelBundle, dict[str, Any]]:
     """Bundle and card from archive bytes, after checking the hash the registry holds."""
     if expected_sha256 is not None:
         actual = sha256_hex(body)

@@ -38,6 +38,7 @@ FEATURE_NAMES: list[str] = [
     "rsi_14",  # relative strength index, simple 14-bar means of gains and losses, 0..100
     "volume_z_20",  # z-score of log(1 + volume) against its 20-bar mean and std
     "hl_range",  # (high - low) / close of the bar
+    "mkt_rel_5d",  # ret_5d minus the market's return over the same 5 bars
     "mkt_rel_20d",  # ret_20d minus the market's return over the same 20 bars
     "beta_60d",  # rolling beta of daily returns to the market's over 60 bars
 ]
@@ -83,7 +84,8 @@ def equal_weight_market(bars: pd.DataFrame) -> pd.Series:
     """Daily equal-weight mean of close-to-close returns across tickers, indexed by date."""
     ordered = _sorted_bars(bars)
     close = _adjusted_prices(ordered)["close"]
-    returns = close.groupby(ordered["ticker"], sort=False).pct_change(fill_method=None)
+    previous = close.groupby(ordered["ticker"], sort=False).shift(1)
+    returns = close / previous - 1.0
     market = returns.groupby(ordered["date"]).mean().sort_index()
     market.index.name = "date"
     market.name = _MARKET_NAME
@@ -155,13 +157,15 @@ def compute_features(bars: pd.DataFrame, market: pd.Series | None = None) -> pd.
     out["hl_range"] = (prices["high"] - prices["low"]) / close
 
     if market is None or len(market) == 0:
+        out["mkt_rel_5d"] = np.nan
         out["mkt_rel_20d"] = np.nan
         out["beta_60d"] = np.nan
     else:
         level = ordered["date"].map(_market_level(market)).astype(float)
         level_by_ticker = level.groupby(by_ticker, sort=False)
-        market_20d = level / level_by_ticker.shift(20) - 1.0
-        out["mkt_rel_20d"] = out["ret_20d"] - market_20d
+        for window in (5, 20):
+            market_return = level / level_by_ticker.shift(window) - 1.0
+            out[f"mkt_rel_{window}d"] = out[f"ret_{window}d"] - market_return
         market_daily = level / level_by_ticker.shift(1) - 1.0
         covariance = daily.rolling(60, min_periods=60).cov(market_daily)
         variance = market_daily.rolling(60, min_periods=60).var()

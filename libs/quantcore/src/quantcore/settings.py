@@ -7,7 +7,7 @@ missing or invalid setting into a single line naming it instead of a traceback.
 from __future__ import annotations
 
 import sys
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,7 +50,7 @@ def describe_validation_error(exc: ValidationError) -> str:
     return "configuration error: " + "; ".join(problems)
 
 
-def load_settings(cls: type[S], **overrides: object) -> S:
+def load_settings(cls: type[S], **overrides: Any) -> S:
     """Build settings from the environment; exit with one clear line when they are wrong."""
     try:
         return cls(**overrides)

@@ -28,7 +28,9 @@ tickers = sa.Table(
     sa.Column("first_date", sa.Date, nullable=False),
     sa.Column("last_date", sa.Date, nullable=False),
     sa.Column("bars", sa.Integer, nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column(
+        "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
 )
 
 daily_bars = sa.Table(
@@ -76,7 +78,9 @@ model_versions = sa.Table(
     sa.Column("version", sa.String(64), nullable=False),
     sa.Column("family", sa.String(32), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
     sa.Column("trained_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("horizon_days", sa.Integer, nullable=False),
     sa.Column("feature_set", sa.String(32), nullable=False),

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import context
-
 from quantcore.db.tables import metadata
 
 config = context.config

@@ -1,0 +1,295 @@
+"""The registry of what the local stack runs: each service knows how to start, check, stop.
+
+``devstack up`` starts :func:`infrastructure` services, runs the :func:`setup_tasks`, then
+starts :func:`applications`; ``down`` stops them in reverse. A new service (api on :8000,
+inference on :8081, web on :8080) is one more :class:`ProcessService` in
+:func:`applications`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from devstack.config import DB_NAME, DB_ROLE, StackSettings
+from devstack.errors import StackError
+from devstack.postgres import Cluster, server_os_user
+from devstack.processes import running_pid, spawn, terminate
+from devstack.waiting import port_accepts, wait_until
+
+
+@dataclass(frozen=True)
+class Health:
+    up: bool
+    detail: str = ""
+
+
+class Service(ABC):
+    name: str
+    url: str
+
+    @property
+    @abstractmethod
+    def log_file(self) -> Path: ...
+
+    @abstractmethod
+    def pid(self) -> int | None: ...
+
+    @abstractmethod
+    def health(self) -> Health: ...
+
+    @abstractmethod
+    def start(self) -> bool:
+        """Start unless already healthy; return once healthy. True if it was started now."""
+
+    @abstractmethod
+    def stop(self) -> bool:
+        """Stop if running. True if something was stopped."""
+
+    def extra_status(self) -> list[str]:
+        """Lines shown under the service by ``devstack status``."""
+        return []
+
+
+class PostgresService(Service):
+    def __init__(self, settings: StackSettings) -> None:
+        self.settings = settings
+        self.name = "postgres"
+        self.url = settings.database_url
+        self._cluster: Cluster | None = None
+
+    @property
+    def cluster(self) -> Cluster:
+        # Resolving the server's OS user may create it; only do that when needed.
+        if self._cluster is None:
+            self._cluster = Cluster(
+                data_dir=self.settings.pgdata,
+                log_file=self.log_file,
+                port=self.settings.pgport,
+                host=self.settings.host,
+                os_user=server_os_user(),
+            )
+        return self._cluster
+
+    @property
+    def log_file(self) -> Path:
+        return self.settings.log_dir / "postgres.log"
+
+    def pid(self) -> int | None:
+        return self.cluster.pid if self.cluster.running else None
+
+    def health(self) -> Health:
+        if not self.cluster.running:
+            if port_accepts(self.settings.host, self.settings.pgport):
+                return Health(False, f"port {self.settings.pgport} is taken by another process")
+            return Health(False, "not running")
+        if not port_accepts(self.settings.host, self.settings.pgport):
+            return Health(False, f"running but not listening on {self.settings.pgport}")
+        return Health(True)
+
+    def start(self) -> bool:
+        cluster = self.cluster
+        if cluster.init():
+            print(f"  initialised a new cluster in {cluster.data_dir}")
+        was_running = cluster.running
+        cluster.start()
+        if cluster.ensure_role_and_database(DB_ROLE, DB_NAME):
+            print(f"  created role and database {DB_ROLE!r}")
+        return not was_running
+
+    def stop(self) -> bool:
+        return self.cluster.initialised and self.cluster.stop("fast")
+
+    def extra_status(self) -> list[str]:
+        if not self.cluster.running:
+            return []
+        counts = self.cluster.table_row_counts(DB_ROLE, DB_NAME)
+        if not counts:
+            return ["no tables yet (migrations not applied)"]
+        width = max(len(name) for name in counts)
+        return [f"{name.ljust(width)}  {rows:>10,} rows" for name, rows in counts.items()]
+
+
+@dataclass
+class ProcessService(Service):
+    """A long-running process answering HTTP on host:port, healthy when ``health_path`` is 2xx."""
+
+    name: str
+    command: list[str]
+    host: str
+    port: int
+    health_path: str
+    settings: StackSettings
+    port_env: dict[str, str] = field(default_factory=dict)
+    start_timeout: float = 60.0
+    url: str = ""
+
+    def __post_init__(self) -> None:
+        self.url = self.url or f"http://{self.host}:{self.port}"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.settings.run_dir / f"{self.name}.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.settings.log_dir / f"{self.name}.log"
+
+    def pid(self) -> int | None:
+        return running_pid(self.pid_file)
+
+    def _answers(self) -> bool:
+        try:
+            # The URL is built from host and port above: always http://.
+            with urllib.request.urlopen(self.url + self.health_path, timeout=2) as response:  # noqa: S310
+                return 200 <= response.status < 300
+        except (urllib.error.URLError, OSError, ValueError):
+            return False
+
+    def health(self) -> Health:
+        pid = self.pid()
+        if pid is None:
+            if port_accepts(self.host, self.port):
+                return Health(False, f"port {self.port} is taken by another process")
+            return Health(False, "not running")
+        if not self._answers():
+            return Health(False, f"pid {pid} runs but {self.health_path} does not answer")
+        return Health(True)
+
+    def start(self) -> bool:
+        pid = self.pid()
+        if pid is not None and self._answers():
+            return False
+        if pid is None and port_accepts(self.host, self.port):
+            raise StackError(
+                f"{self.name}: port {self.port} on {self.host} is already taken by another "
+                "process; stop it or choose another port"
+            )
+        if pid is None:
+            process = spawn(
+                self.command,
+                log_file=self.log_file,
+                pid_file=self.pid_file,
+                env={**self.settings.child_environment(), **self.port_env},
+                cwd=self.settings.project_root,
+            )
+            pid = process.pid
+
+        def ready() -> bool:
+            if running_pid(self.pid_file) is None:
+                raise StackError(f"{self.name} exited during start-up; see {self.log_file}")
+            return self._answers()
+
+        wait_until(ready, what=f"{self.name} on {self.url}", timeout=self.start_timeout)
+        return True
+
+    def stop(self) -> bool:
+        pid = self.pid()
+        self.pid_file.unlink(missing_ok=True)
+        if pid is None:
+            return False
+        terminate(pid)
+        return True
+
+
+def s3_emulator(settings: StackSettings) -> ProcessService:
+    return ProcessService(
+        name="s3",
+        command=[
+            sys.executable,
+            "-m",
+            "moto.server",
+            "-H",
+            settings.host,
+            "-p",
+            str(settings.aia_s3_port),
+        ],
+        host=settings.host,
+        port=settings.aia_s3_port,
+        # moto's own API: answers only when moto (not some other server) is on the port.
+        health_path="/moto-api/data.json",
+        settings=settings,
+    )
+
+
+def infrastructure(settings: StackSettings) -> list[Service]:
+    return [PostgresService(settings), s3_emulator(settings)]
+
+
+def applications(settings: StackSettings) -> list[Service]:
+    """The product's own services, started after the setup tasks. None are wired yet."""
+    return []
+
+
+def all_services(settings: StackSettings) -> list[Service]:
+    return [*infrastructure(settings), *applications(settings)]
+
+
+# -- one-shot setup tasks run by `devstack up` between infrastructure and applications ------
+
+
+@dataclass(frozen=True)
+class SetupTask:
+    name: str
+    run: Callable[[StackSettings], None]
+    # The slow step that fills the lake and trains; `devstack up --no-bootstrap` skips it.
+    is_bootstrap: bool = False
+
+
+def venv_script(name: str) -> str | None:
+    """A console script of the environment devstack runs in, else one on PATH."""
+    beside = Path(sys.executable).parent / name
+    if beside.exists():
+        return str(beside)
+    return shutil.which(name)
+
+
+def _run_streaming(command: list[str], settings: StackSettings, what: str) -> None:
+    result = subprocess.run(
+        command, env=settings.child_environment(), cwd=settings.project_root, check=False
+    )
+    if result.returncode != 0:
+        raise StackError(f"{what} failed (exit {result.returncode}); see its output above")
+
+
+def apply_migrations(settings: StackSettings) -> None:
+    script = venv_script("quantcore-db")
+    if script is None:
+        raise StackError("quantcore-db is not installed; run `make install`")
+    _run_streaming([script, "upgrade"], settings, "quantcore-db upgrade")
+
+
+def create_buckets(settings: StackSettings) -> None:
+    from quantcore.lake import ObjectStore
+
+    # boto3 in this process signs with whatever credentials it finds: use the emulator's.
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        os.environ[key] = settings.service_environment()[key]
+    for bucket in (settings.lake_bucket, settings.models_bucket):
+        ObjectStore.connect(
+            bucket, endpoint_url=settings.s3_endpoint, region=settings.aws_region
+        ).ensure_bucket()
+        print(f"  bucket s3://{bucket}")
+
+
+def bootstrap_trainer(settings: StackSettings) -> None:
+    script = venv_script("trainer")
+    if script is None:
+        raise StackError("trainer is not installed; run `make install`")
+    _run_streaming([script, "bootstrap"], settings, "trainer bootstrap")
+
+
+def setup_tasks() -> list[SetupTask]:
+    return [
+        SetupTask("migrations (quantcore-db upgrade)", apply_migrations),
+        SetupTask("buckets", create_buckets),
+        SetupTask("lake + model (trainer bootstrap)", bootstrap_trainer, is_bootstrap=True),
+    ]
