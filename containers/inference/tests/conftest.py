@@ -16,11 +16,10 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from quantcore.artifact import ModelBundle, pack_artifact
-
 from inference.app import InferenceApp, create_app
 from inference.loading import ModelSlot
 from inference.settings import InferenceSettings
+from quantcore.artifact import ModelBundle, pack_artifact
 
 TICKERS = ["AAPL", "MSFT", "IBM", "AA", "AXP", "BA", "CAT", "GE", "JPM", "KO"]
 

@@ -97,9 +97,7 @@ def test_routes_and_methods(call_app: Any, app: Any) -> None:
     assert info["source"] == "dir"
 
 
-def test_answers_carry_the_model_version_header(
-    call_app: Any, app: Any, series_of: Any
-) -> None:
+def test_answers_carry_the_model_version_header(call_app: Any, app: Any, series_of: Any) -> None:
     body = json.dumps({"series": [series_of("AAPL")]}).encode()
     reply = call_app(app, "POST", "/invocations", body)
     assert reply.status_code == 200

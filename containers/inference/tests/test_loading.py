@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from quantcore.artifact import ModelBundle, pack_artifact, sha256_hex
-from quantcore.lake import ProductionPointer, model_artifact_key, production_pointer_key
-
 from inference.loading import ModelSlot
 from inference.settings import InferenceSettings
+from quantcore.artifact import ModelBundle, pack_artifact, sha256_hex
+from quantcore.lake import ProductionPointer, model_artifact_key, production_pointer_key
 
 
 class MemoryStore:

@@ -191,9 +191,7 @@ def test_too_few_bars_and_nothing_before_as_of(post: Any, series_of: Any) -> Non
 
 
 def test_duplicate_ticker_and_non_object_entry(post: Any, series_of: Any) -> None:
-    predictions = post({"series": [series_of("AAPL"), series_of("AAPL"), 7]}).json()[
-        "predictions"
-    ]
+    predictions = post({"series": [series_of("AAPL"), series_of("AAPL"), 7]}).json()["predictions"]
     assert "prob_up" in predictions[0]
     assert predictions[1]["error"]["code"] == "duplicate_ticker"
     assert predictions[2] == {

@@ -55,7 +55,9 @@ def test_backtest_periods_do_not_overlap_and_costs_are_charged_on_turnover() -> 
     frame = cross_section(n_days=60)
     frame["perfect"] = frame["fwd_return"]
     dates = rebalance_dates(frame, horizon_days=5, min_tickers=10)
-    positions = pd.DatetimeIndex(sorted(frame["date"].unique())).get_indexer(dates)
+    positions = pd.DatetimeIndex(sorted(frame["date"].unique())).get_indexer(
+        pd.DatetimeIndex(dates)
+    )
     assert np.all(np.diff(positions) >= 5) and len(dates) == 12
 
     free = run_backtest(frame, signals={"model": "perfect"}, horizon_days=5, cost_bps=0.0)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import copy
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from trainer.modeling import TrainingOutcome, build_feature_table, decide_promotion
 
-from test_modeling_training import data_info, random_walk_bars, train
+# The unit suites run in importlib mode; the shared helpers live beside this file.
+sys.path.insert(0, str(Path(__file__).parent))
+from test_modeling_training import data_info, random_walk_bars, train  # noqa: E402
 
 
 @pytest.fixture(scope="module")

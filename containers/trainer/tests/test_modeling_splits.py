@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -42,7 +44,7 @@ def test_folds_are_purged_disjoint_expanding_and_ordered(
         # the last training label ends (horizon days later) before the test window starts
         assert position[fold.test_start] - position[fold.train_end] > horizon + extra_gap
         assert max(train) < min(test)
-    for earlier, later in zip(folds, folds[1:], strict=False):
+    for earlier, later in itertools.pairwise(folds):
         assert earlier.test_end < later.test_start
         assert earlier.train_end < later.train_end
     assert folds[-1].test_end == calendar[-1]

@@ -79,8 +79,20 @@ def table(bars: pd.DataFrame) -> pd.DataFrame:
 def test_feature_table_holds_only_labelled_rows_with_enough_history(
     bars: pd.DataFrame, table: pd.DataFrame
 ) -> None:
-    assert list(table.columns) == ["date", "ticker", *FEATURE_NAMES, "fwd_return", "up", "close"]
+    assert list(table.columns) == [
+        "date",
+        "ticker",
+        *FEATURE_NAMES,
+        "fwd_return",
+        "fwd_excess",
+        "up",
+        "close",
+    ]
     assert table["fwd_return"].notna().all() and table["up"].isin([0.0, 1.0]).all()
+    # The label is a ranking call: above the day's median forward return.
+    median = table.groupby("date")["fwd_return"].transform("median")
+    assert ((table["fwd_return"] > median) == (table["up"] == 1.0)).all()
+    assert abs(table["up"].mean() - 0.5) <= 0.03
     per_ticker = table.groupby("ticker").size()
     assert (per_ticker == 260 - (MIN_HISTORY_BARS - 1) - 5).all()
     last_labelled = table.groupby("ticker")["date"].max()
@@ -95,7 +107,14 @@ def test_outcome_has_oos_predictions_a_valid_card_and_a_working_bundle(
     assert stages[-1] == "done" and any("refit" in s for s in stages)
     oos = outcome.oos
     assert list(oos.columns) == [
-        "date", "ticker", "fold", "prob_up", "expected_return", "fwd_return", "up"
+        "date",
+        "ticker",
+        "fold",
+        "prob_up",
+        "expected_return",
+        "fwd_return",
+        "fwd_excess",
+        "up",
     ]
     assert oos["prob_up"].between(0, 1).all()
     assert not oos.duplicated(["date", "ticker"]).any()
@@ -144,9 +163,7 @@ def test_same_data_seed_and_version_give_byte_identical_artifacts(
     first = pack_artifact(*_bundle_and_card(train(table, bars, families=families)))
     second = pack_artifact(*_bundle_and_card(train(table, bars, families=families)))
     assert first == second
-    other_seed = pack_artifact(
-        *_bundle_and_card(train(table, bars, families=families, seed=1))
-    )
+    other_seed = pack_artifact(*_bundle_and_card(train(table, bars, families=families, seed=1)))
     assert other_seed != first  # the seed really reaches the models
     bundle, card = unpack_artifact(first, None)
     assert card["family"] == bundle.family

@@ -112,7 +112,9 @@ def test_missing_values_are_reported_as_none_but_still_explained() -> None:
 
     x = pd.DataFrame({"momentum": [-2, -1, 1, 2] * 10, "volatility": 0.0, "noise": 0.0})
     y = (x["momentum"] > 0).astype(int)
-    pipeline = make_pipeline(SimpleImputer(strategy="constant", fill_value=3.0), LogisticRegression())
+    pipeline = make_pipeline(
+        SimpleImputer(strategy="constant", fill_value=3.0), LogisticRegression()
+    )
     pipeline.fit(x, y)
     bundle = _bundle(pipeline)
     drivers = top_drivers(bundle, _rows((math.nan, 0.0, 0.0)))

@@ -147,7 +147,9 @@ def test_a_split_in_raw_prices_is_not_a_crash_when_adj_close_is_known() -> None:
     for column in ("open", "high", "low", "close"):
         raw.loc[before_split, column] *= 2.0  # 2-for-1 split on day 50, unadjusted
     features = compute_features(raw)
-    assert features["ret_1d"].iloc[50] == pytest.approx(bars["close"].iloc[50] / bars["close"].iloc[49] - 1)
+    assert features["ret_1d"].iloc[50] == pytest.approx(
+        bars["close"].iloc[50] / bars["close"].iloc[49] - 1
+    )
     assert_same_features(features, compute_features(bars))
 
 

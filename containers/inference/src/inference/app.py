@@ -91,7 +91,11 @@ class InferenceApp:
             body = {"status": "loading", "last_error": self.slot.last_error}
             return 503, body, {}
         # Cheap on purpose: health checks call it often.
-        return 200, {"status": "ok", "model_version": model.version, "last_error": self.slot.last_error}, {}
+        return (
+            200,
+            {"status": "ok", "model_version": model.version, "last_error": self.slot.last_error},
+            {},
+        )
 
     def invocations(self, environ: dict[str, Any]) -> Response:
         content_type = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()

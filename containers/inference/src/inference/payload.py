@@ -120,7 +120,7 @@ class PredictionRequest:
         return [entry for entry in self.entries if isinstance(entry, TickerBars)]
 
 
-class _Invalid(Exception):
+class _TickerError(Exception):
     """A ticker-level problem found while checking columns."""
 
     def __init__(self, code: str, message: str, field: str):
@@ -208,7 +208,7 @@ def _parse_market(value: Any) -> pd.Series:
         returns = _number_column(columns["return"], lambda row: path("return", row))
         bad = np.flatnonzero(~np.isfinite(returns) | (returns <= -1.0))
         if bad.size:
-            raise _Invalid(
+            raise _TickerError(
                 "invalid_value",
                 "a market return must be a finite number above -1",
                 path("return", int(bad[0])),
@@ -217,12 +217,12 @@ def _parse_market(value: Any) -> pd.Series:
         sorted_dates = dates[order]
         repeated = np.flatnonzero(sorted_dates[1:] == sorted_dates[:-1])
         if repeated.size:
-            raise _Invalid(
+            raise _TickerError(
                 "duplicate_date",
                 f"market has two returns for {sorted_dates[repeated[0]]}",
                 "market",
             )
-    except _Invalid as problem:
+    except _TickerError as problem:
         raise RequestError(problem.code, problem.message, problem.field) from None
     index = pd.DatetimeIndex(sorted_dates.astype("datetime64[ns]"), name="date")
     return pd.Series(returns[order], index=index, name="market_return")
@@ -259,7 +259,7 @@ def _parse_ticker(
         )
     try:
         dates, columns = _check_bars(item.get("bars"), f"{where}.bars")
-    except _Invalid as problem:
+    except _TickerError as problem:
         return TickerProblem(position, ticker, problem.code, problem.message, problem.field)
 
     used = len(dates) if as_of is None else int(np.searchsorted(dates, as_of, side="right"))
@@ -288,17 +288,19 @@ def _parse_ticker(
     )
 
 
-def _columns_of(value: Any, fields: tuple[str, ...], where: str) -> tuple[dict[str, list[Any]], Any]:
+def _columns_of(
+    value: Any, fields: tuple[str, ...], where: str
+) -> tuple[dict[str, list[Any]], Any]:
     """Columns of a row-form (list of objects) or column-form (object of lists) table.
 
     Also returns ``path(field, row=None)`` that names a cell in the caller's own form.
     """
     if isinstance(value, list):
         if not value:
-            raise _Invalid("missing_field", f"{where} is empty", where)
+            raise _TickerError("missing_field", f"{where} is empty", where)
         if not all(type(row) is dict for row in value):
             index = next(i for i, row in enumerate(value) if type(row) is not dict)
-            raise _Invalid("invalid_type", "each entry must be an object", f"{where}[{index}]")
+            raise _TickerError("invalid_type", "each entry must be an object", f"{where}[{index}]")
         columns = {name: [row.get(name) for row in value] for name in fields}
 
         def row_path(name: str, row: int | None = None) -> str:
@@ -311,13 +313,13 @@ def _columns_of(value: Any, fields: tuple[str, ...], where: str) -> tuple[dict[s
         for name in fields:
             column = value.get(name)
             if not isinstance(column, list):
-                raise _Invalid(
+                raise _TickerError(
                     "missing_field" if column is None else "invalid_type",
                     f"{where}.{name} must be a list",
                     f"{where}.{name}",
                 )
             if length is not None and len(column) != length:
-                raise _Invalid(
+                raise _TickerError(
                     "invalid_value",
                     f"{where}.{name} has {len(column)} values, {fields[0]} has {length}",
                     f"{where}.{name}",
@@ -325,13 +327,13 @@ def _columns_of(value: Any, fields: tuple[str, ...], where: str) -> tuple[dict[s
             length = len(column)
             columns[name] = column
         if not length:
-            raise _Invalid("missing_field", f"{where} is empty", where)
+            raise _TickerError("missing_field", f"{where} is empty", where)
 
         def column_path(name: str, row: int | None = None) -> str:
             return f"{where}.{name}[{row}]" if row is not None else f"{where}.{name}"
 
         return columns, column_path
-    raise _Invalid(
+    raise _TickerError(
         "missing_field" if value is None else "invalid_type",
         f"{where} must be a list of bars or an object of columns",
         where,
@@ -343,7 +345,7 @@ def _number_column(values: list[Any], path: Any) -> np.ndarray:
     if not set(map(type, values)) <= _NUMBER_TYPES:
         index = next(i for i, v in enumerate(values) if type(v) not in _NUMBER_TYPES)
         missing = values[index] is None
-        raise _Invalid(
+        raise _TickerError(
             "missing_field" if missing else "invalid_type",
             "a number is required" if missing else f"expected a number, got {values[index]!r}",
             path(index),
@@ -352,21 +354,23 @@ def _number_column(values: list[Any], path: Any) -> np.ndarray:
         return np.array(values, dtype=float)
     except OverflowError:
         index = next(i for i, v in enumerate(values) if not math.isfinite(float(v)))
-        raise _Invalid("invalid_value", "number out of range", path(index)) from None
+        raise _TickerError("invalid_value", "number out of range", path(index)) from None
 
 
 def _date_column(values: list[Any], path: Any) -> np.ndarray:
     if not all(type(v) is str and len(v) == 10 for v in values):
         index = next(i for i, v in enumerate(values) if not (type(v) is str and len(v) == 10))
-        raise _Invalid("invalid_date", "a date as YYYY-MM-DD is required", path(index))
+        raise _TickerError("invalid_date", "a date as YYYY-MM-DD is required", path(index))
     try:
         dates = np.array(values, dtype="datetime64[D]")
     except ValueError:
         index = next(i for i, v in enumerate(values) if _parse_one_date(v) is None)
-        raise _Invalid("invalid_date", f"{values[index]!r} is not a date", path(index)) from None
+        raise _TickerError(
+            "invalid_date", f"{values[index]!r} is not a date", path(index)
+        ) from None
     bad = np.flatnonzero((dates < _EARLIEST) | (dates > _LATEST))
     if bad.size:
-        raise _Invalid(
+        raise _TickerError(
             "invalid_date",
             f"{values[int(bad[0])]!r} is outside {_EARLIEST}..{_LATEST}",
             path(int(bad[0])),
@@ -385,7 +389,7 @@ def _check_bars(value: Any, where: str) -> tuple[np.ndarray, dict[str, np.ndarra
     for name in PRICE_FIELDS:
         bad = np.flatnonzero(~(np.isfinite(columns[name]) & (columns[name] > 0)))
         if bad.size:
-            raise _Invalid(
+            raise _TickerError(
                 "invalid_price",
                 f"{name} must be a finite number above zero",
                 path(name, int(bad[0])),
@@ -393,19 +397,21 @@ def _check_bars(value: Any, where: str) -> tuple[np.ndarray, dict[str, np.ndarra
     volume = columns["volume"]
     bad = np.flatnonzero(~(np.isfinite(volume) & (volume >= 0)))
     if bad.size:
-        raise _Invalid(
-            "invalid_volume", "volume must be a finite number, zero or more", path("volume", int(bad[0]))
+        raise _TickerError(
+            "invalid_volume",
+            "volume must be a finite number, zero or more",
+            path("volume", int(bad[0])),
         )
     bad = np.flatnonzero(columns["high"] < columns["low"])
     if bad.size:
-        raise _Invalid("high_below_low", "high is below low", path("high", int(bad[0])))
+        raise _TickerError("high_below_low", "high is below low", path("high", int(bad[0])))
 
     steps = np.diff(dates).astype(np.int64)
     bad = np.flatnonzero(steps <= 0)
     if bad.size:
         row = int(bad[0]) + 1
         duplicate = steps[bad[0]] == 0
-        raise _Invalid(
+        raise _TickerError(
             "duplicate_date" if duplicate else "unsorted_dates",
             f"bar {row} is dated {dates[row]}, "
             + ("the same as the bar before" if duplicate else "before the bar before")

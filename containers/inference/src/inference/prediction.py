@@ -71,6 +71,7 @@ def _feature_rows(
 ) -> tuple[pd.DataFrame, dict[int, TickerProblem]]:
     """The feature row of each ticker's last bar, indexed by position in the request."""
     failed: dict[int, TickerProblem] = {}
+    features: pd.DataFrame | None
     try:
         features = library.compute(bars_frame(tickers), market)
     except Exception:

@@ -110,9 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         def load(self) -> InferenceApp:
             if self.application is None:
                 app = create_app(settings)
-                logging.getLogger("inference").info(
-                    "model source: %s; loading", app.slot.source
-                )
+                logging.getLogger("inference").info("model source: %s; loading", app.slot.source)
                 app.slot.refresh()  # before fork; failures are retried by each worker
                 self.application = app
             return self.application

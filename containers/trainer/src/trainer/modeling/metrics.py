@@ -137,12 +137,15 @@ def prediction_metrics(
 
 
 def signal_metrics(frame: pd.DataFrame, signal: str) -> dict[str, Any]:
-    """Metrics of a plain signal (a baseline): the call is "up" when the signal is positive.
+    """Metrics of a plain signal (a baseline), scored like the model.
 
-    Brier score and log-loss do not apply to a signal that is not a probability.
+    The label is market-relative, so the signal's call is "up" when it is above that day's
+    cross-sectional median. Brier score and log-loss do not apply to a signal that is not
+    a probability.
     """
     valid = frame.dropna(subset=[signal])
-    call_as_probability = np.where(valid[signal].to_numpy() > 0, 1.0, 0.0)
+    median = valid.groupby("date")[signal].transform("median")
+    call_as_probability = np.where(valid[signal].to_numpy() > median.to_numpy(), 1.0, 0.0)
     metrics: dict[str, Any] = classification_metrics(valid["up"].to_numpy(), call_as_probability)
     metrics["brier"] = None
     metrics["log_loss"] = None

@@ -2,11 +2,12 @@
 
 1. Walk-forward folds by date (expanding window, purge gap = horizon); every family is fitted
    on each fold's training rows and predicts its test rows.
-2. The family with the lowest pooled out-of-sample log-loss is chosen. Log-loss is a proper
-   scoring rule for the number the product shows — the probability of an up move — and
-   does not reward a model for being confidently wrong. The card's metrics are those of the
-   chosen family on the same folds, so they carry a mild selection bias (best of four),
-   which the card states.
+2. The family with the highest pooled out-of-sample mean daily rank IC is chosen (log-loss
+   breaks ties). The label is a ranking call — above or below the day's median — so how
+   well a family orders the day's tickers is the skill that matters; log-loss rewards a
+   model for hugging 0.5, which a family with no ranking skill does best. The card's
+   metrics are those of the chosen family on the same folds, so they carry a mild
+   selection bias (best of four), which the card states.
 3. ``expected_return`` is ``(2·prob_up − 1) · return_scale`` where ``return_scale`` is the
    least-squares slope (through the origin) of the out-of-sample forward return on
    ``2·prob_up − 1``, floored at zero. A separate return regressor would chase the
@@ -37,6 +38,7 @@ from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
 from trainer.modeling.backtest import run_backtest
+from trainer.modeling.dataset import LABEL_DEFINITION
 from trainer.modeling.families import FAMILIES, make_classifier, training_sample
 from trainer.modeling.leak import feature_rank_ic, leak_check
 from trainer.modeling.metrics import (
@@ -102,6 +104,10 @@ def _return_scale(prob_up: np.ndarray, fwd_return: np.ndarray) -> float:
     return max(0.0, float(np.dot(signal, target)) / denominator)
 
 
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else float(value)
+
+
 def _iso(value: Any) -> str:
     return pd.Timestamp(value).date().isoformat()
 
@@ -146,6 +152,9 @@ def train_version(
     if not families:
         raise ValueError("at least one model family is needed")
     report = progress or (lambda _stage, _done, _total: None)
+    if "fwd_excess" not in table.columns:
+        # a table labelled without a cross-section: the excess is the raw forward return
+        table = table.assign(fwd_excess=table["fwd_return"])
     labelled = table.dropna(subset=["fwd_return", "up"])
     labelled = labelled.sort_values(["date", "ticker"], kind="mergesort").reset_index(drop=True)
     if labelled.empty:
@@ -187,7 +196,14 @@ def train_version(
             family_prob[family] = np.concatenate(predictions[family])
             frame = oos_base.assign(prob_up=family_prob[family])
             candidates[family] = prediction_metrics(frame)
-        chosen = min(families, key=lambda f: (candidates[f]["log_loss"], families.index(f)))
+        chosen = max(
+            families,
+            key=lambda f: (
+                _or(candidates[f]["rank_ic_mean"], -1.0),
+                -_or(candidates[f]["log_loss"], 99.0),
+                -families.index(f),
+            ),
+        )
 
         report(f"refit {chosen} on all labelled rows", done, steps)
         final = _fit(chosen, seed, x_all, y_all)
@@ -195,7 +211,7 @@ def train_version(
     report("done", done, steps)
 
     prob_up = family_prob[chosen]
-    scale = _return_scale(prob_up, oos_base["fwd_return"].to_numpy())
+    scale = _return_scale(prob_up, oos_base["fwd_excess"].to_numpy())
     oos = pd.DataFrame(
         {
             "date": oos_base["date"],
@@ -204,6 +220,7 @@ def train_version(
             "prob_up": prob_up,
             "expected_return": (2.0 * prob_up - 1.0) * scale,
             "fwd_return": oos_base["fwd_return"],
+            "fwd_excess": oos_base["fwd_excess"],
             "up": oos_base["up"],
         }
     )
@@ -259,14 +276,18 @@ def train_version(
         "promotion_reason": None,
         "feature_rank_ic": feature_ic,
         "selection": {
-            "criterion": "lowest pooled out-of-sample log-loss across walk-forward folds",
+            "criterion": "highest pooled out-of-sample mean daily rank IC across walk-forward "
+            "folds (log-loss breaks ties)",
             "families": list(families),
         },
         "return_scale": scale,
         "labelled_rows": len(labelled),
         "oos_window": {"start": _iso(oos["date"].min()), "end": _iso(oos["date"].max())},
         "seed": seed,
+        "label": LABEL_DEFINITION,
         "notes": [
+            "prob_up is the probability that the ticker beats the equal-weight market over "
+            "the horizon (see label); accuracy and the majority rate are of that call.",
             f"Walk-forward: {len(folds)} expanding folds cut to hold similar numbers of rows, "
             f"a purge gap of {horizon_days} trading days before each test window.",
             "The family was chosen on the same out-of-sample folds the metrics come from "
@@ -274,7 +295,8 @@ def train_version(
             "Random forest and MLP train on a seeded sample of at most 40,000 rows; "
             "linear and gradient boosting on every row.",
             "expected_return = (2·prob_up − 1) × return_scale, the slope of the out-of-sample "
-            "forward return on that signal; it ranks tickers exactly like prob_up.",
+            "forward excess return (over the equal-weight market) on that signal; it ranks "
+            "tickers exactly like prob_up.",
             "IC: daily cross-sectional Pearson correlation of prob_up with the forward return "
             "on days with at least 5 tickers; ICIR = mean / std of daily IC, not annualised.",
         ],
