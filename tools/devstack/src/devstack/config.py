@@ -34,6 +34,7 @@ class StackSettings(BaseSettings):
     aia_var_dir: Path | None = None
     pgport: int = 5432
     aia_s3_port: int = 4566
+    aia_inference_port: int = 8081
     aws_region: str = "us-east-1"
     lake_bucket: str = "aia-lake"
     models_bucket: str = "aia-models"

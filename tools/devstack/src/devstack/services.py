@@ -224,9 +224,49 @@ def infrastructure(settings: StackSettings) -> list[Service]:
     return [PostgresService(settings), s3_emulator(settings)]
 
 
+@dataclass
+class InferenceService(ProcessService):
+    """The model server; its status line names the model version it serves."""
+
+    def extra_status(self) -> list[str]:
+        import json
+
+        try:
+            with urllib.request.urlopen(self.url + "/models/current", timeout=2) as response:  # noqa: S310
+                current = json.loads(response.read())
+        except (urllib.error.URLError, OSError, ValueError):
+            return []
+        model = current.get("model") or current
+        version = model.get("version") if isinstance(model, dict) else None
+        lines = [f"model version {version or 'none loaded'}"]
+        problem = current.get("last_error")
+        if problem:
+            lines.append(f"last loading problem: {problem}")
+        return lines
+
+
+def inference_server(settings: StackSettings) -> ProcessService:
+    command = venv_script("serve") or "serve"
+    return InferenceService(
+        name="inference",
+        command=[command],
+        host=settings.host,
+        port=settings.aia_inference_port,
+        health_path="/ping",
+        settings=settings,
+        port_env={
+            "MODEL_SOURCE": "registry",
+            "MODEL_SERVER_HOST": settings.host,
+            "MODEL_SERVER_PORT": str(settings.aia_inference_port),
+            "MODEL_SERVER_WORKERS": "2",
+        },
+        start_timeout=120.0,
+    )
+
+
 def applications(settings: StackSettings) -> list[Service]:
-    """The product's own services, started after the setup tasks. None are wired yet."""
-    return []
+    """The product's own services, started after the setup tasks."""
+    return [inference_server(settings)]
 
 
 def all_services(settings: StackSettings) -> list[Service]:
