@@ -45,19 +45,19 @@ def test_as_of_predicts_for_the_last_bar_on_or_before_it(post: Any, series_of: A
 
 
 def test_market_series_is_used(post: Any, series_of: Any, sample_bars: Any) -> None:
-    from quantcore.features import equal_weight_market
+    from quantcore.features import FEATURE_NAMES, equal_weight_market
 
     market = equal_weight_market(sample_bars).dropna()
     document = {
         "series": [series_of("AAPL")],
         "market": [{"date": d.strftime("%Y-%m-%d"), "return": r} for d, r in market.items()],
-        "max_drivers": 12,
+        "max_drivers": len(FEATURE_NAMES),
     }
     with_market = post(document).json()
     assert with_market["market_supplied"] is True
     drivers = {d["feature"]: d for d in with_market["predictions"][0]["drivers"]}
     assert drivers["beta_60d"]["value"] is not None
-    without = post({"series": [series_of("AAPL")], "max_drivers": 12}).json()
+    without = post({"series": [series_of("AAPL")], "max_drivers": len(FEATURE_NAMES)}).json()
     drivers = {d["feature"]: d for d in without["predictions"][0]["drivers"]}
     assert drivers.get("beta_60d", {"value": None})["value"] is None
 

@@ -12,7 +12,7 @@ from trainer.modeling import TrainingOutcome, build_feature_table, decide_promot
 
 # The unit suites run in importlib mode; the shared helpers live beside this file.
 sys.path.insert(0, str(Path(__file__).parent))
-from test_modeling_training import data_info, random_walk_bars, train  # noqa: E402
+from test_modeling_training import data_info, random_walk_bars, train
 
 
 @pytest.fixture(scope="module")

@@ -22,13 +22,19 @@ TABLE_COLUMNS: list[str] = [
 ]
 
 # A date's label needs a real cross-section: with a handful of tickers the "market" is a
-# few names and beating it says little.
+# few names and beating it says little. A small panel (a user's own CSV of a dozen names)
+# needs half its tickers on the date, and never fewer than MIN_SMALL_CROSS_SECTION.
 MIN_CROSS_SECTION = 20
+MIN_SMALL_CROSS_SECTION = 5
+
+
+def required_cross_section(n_tickers: int) -> int:
+    return max(MIN_SMALL_CROSS_SECTION, min(MIN_CROSS_SECTION, n_tickers // 2))
 
 LABEL_DEFINITION = (
     "up = the ticker's forward return over the horizon is above the median forward return "
     "of the tickers labelled that day (dates with at least "
-    f"{MIN_CROSS_SECTION} tickers); fwd_excess = forward return minus that day's "
+    f"{MIN_CROSS_SECTION} tickers, or half of a smaller panel's); fwd_excess = forward return minus that day's "
     "equal-weight mean"
 )
 
@@ -65,5 +71,5 @@ def build_feature_table(bars: pd.DataFrame, horizon_days: int = 5) -> pd.DataFra
     # Above the day's median, not its mean: returns are skewed, and the median splits each
     # day's cross-section in half, so "up" is a ranking call with a 50% base rate.
     table["up"] = (table["fwd_return"] > by_date.transform("median")).astype(float)
-    table = table[width >= MIN_CROSS_SECTION]
+    table = table[width >= required_cross_section(int(ordered["ticker"].nunique()))]
     return table.loc[:, TABLE_COLUMNS].reset_index(drop=True)
