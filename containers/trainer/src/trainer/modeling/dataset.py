@@ -31,11 +31,12 @@ MIN_SMALL_CROSS_SECTION = 5
 def required_cross_section(n_tickers: int) -> int:
     return max(MIN_SMALL_CROSS_SECTION, min(MIN_CROSS_SECTION, n_tickers // 2))
 
+
 LABEL_DEFINITION = (
     "up = the ticker's forward return over the horizon is above the median forward return "
     "of the tickers labelled that day (dates with at least "
-    f"{MIN_CROSS_SECTION} tickers, or half of a smaller panel's); fwd_excess = forward return minus that day's "
-    "equal-weight mean"
+    f"{MIN_CROSS_SECTION} tickers, or half of a smaller panel's); "
+    "fwd_excess = forward return minus that day's equal-weight mean"
 )
 
 
