@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -124,7 +125,9 @@ def test_up_down_up_keeps_the_database(var_dir: Path) -> None:
     try:
         first = _devstack(var_dir, "up", "--no-bootstrap", **ports)
         assert first.returncode == 0, first.stdout + first.stderr
-        assert _devstack(var_dir, "status", **ports).returncode == 0
+        status = _devstack(var_dir, "status", **ports).stdout
+        for service in ("postgres", "s3"):
+            assert re.search(rf"^{service}\s+up\b", status, re.MULTILINE), status
         url = database_url(f"postgresql+psycopg://aia@127.0.0.1:{ports['pg']}/aia", "aia")
         with psycopg.connect(_libpq(url)) as conn:
             conn.execute("CREATE TABLE kept (n int)")

@@ -60,7 +60,7 @@ def up(settings: StackSettings, *, bootstrap: bool = True) -> int:
             continue
         print(f"• {task.name}")
         task.run(settings)
-    for service in applications(settings):
+    for service in applications(settings) if bootstrap else []:
         print(f"• {service.name}")
         started = service.start()
         print(f"  {'started' if started else 'already running'} at {service.url}")
@@ -100,7 +100,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     up_parser.add_argument(
         "--no-bootstrap",
         action="store_true",
-        help="skip `trainer bootstrap` (lake restore and first model)",
+        help="infrastructure and migrations only: skip `trainer bootstrap` (lake restore "
+        "and first model) and the services that need a model",
     )
     commands.add_parser("down", help="stop everything devstack started; data stays in var/")
     commands.add_parser("status", help="what runs where; exit 1 if anything is down")

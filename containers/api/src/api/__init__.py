@@ -1,0 +1,1 @@
+"""The Flask JSON API of the AI Investment Agent."""
