@@ -9,10 +9,10 @@ UV_VERSION := 0.13.9
 UV := var/uv/bin/uv
 VENV := .venv/bin
 # tests/ is left out: [tool.mypy] excludes it, and mypy fails on a folder it may not read.
-MYPY_DIRS := $(wildcard libs containers tools bench)
+MYPY_DIRS := $(wildcard libs containers tools bench pulumi)
 UNIT_TEST_DIRS := $(wildcard libs/*/tests containers/*/tests tools/*/tests)
 
-.PHONY: help install up down status env lint test-unit test-integration test bench clean
+.PHONY: help install up down status env lint test-unit test-integration test-infra test deploy bench clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -49,8 +49,18 @@ test-unit: install ## unit tests of every package (no services)
 test-integration: install ## integration tests against the suite's own PostgreSQL and S3 emulator
 	$(VENV)/pytest tests/integration
 
+test-infra: install ## Pulumi program unit tests (mocks, offline)
+	$(VENV)/pytest pulumi/tests
+
 # pytest exits 5 when it collected nothing; make treats that as the failure it is.
-test: lint test-unit test-integration ## lint, unit and integration tests
+test: lint test-unit test-integration test-infra ## lint, unit, integration and infra tests
+
+deploy: install ## pulumi up (needs the Pulumi CLI and AWS credentials)
+	@command -v pulumi >/dev/null 2>&1 || { \
+		echo "the pulumi CLI is not installed: run 'curl -fsSL https://get.pulumi.com | sh'" >&2; \
+		echo "(or 'brew install pulumi/tap/pulumi'), then open a new shell and retry" >&2; \
+		exit 1; }
+	cd pulumi && pulumi up
 
 bench: install ## print the benchmark figures
 	$(VENV)/python bench/run.py

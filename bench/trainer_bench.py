@@ -48,6 +48,9 @@ def main() -> None:
     from quantcore.db.migrate import upgrade
     from quantcore.lake import ObjectStore
 
+    # The suite's own emulator accepts any credentials; never sign for real AWS here.
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        os.environ[key] = "test"
     print("== trainer: `trainer run` on the whole bundled sample")
     with tempfile.TemporaryDirectory() as tmp, postgres_server() as pg_url, moto_s3_server() as s3:
         workdir = Path(tmp)

@@ -6,10 +6,12 @@ missing or invalid setting into a single line naming it instead of a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any, Literal, TypeVar
+from urllib.parse import quote
 
-from pydantic import ValidationError
+from pydantic import ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
@@ -30,9 +32,38 @@ class CommonSettings(BaseSettings):
 
 
 class DatabaseSettings(CommonSettings):
-    """Settings of a service that talks to PostgreSQL (api, trainer)."""
+    """Settings of a service that talks to PostgreSQL (api, trainer).
+
+    ``DATABASE_URL`` names the database; where the password is rotated by the database
+    service (RDS keeps it in Secrets Manager), the parts ``DATABASE_HOST``,
+    ``DATABASE_PORT``, ``DATABASE_NAME``, ``DATABASE_USER`` and ``DATABASE_PASSWORD``
+    are given instead and the URL is built from them.
+    """
 
     database_url: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _url_from_parts(cls, values: Any) -> Any:
+        if not isinstance(values, dict) or values.get("database_url"):
+            return values
+        parts = {key: os.environ.get(f"DATABASE_{key.upper()}") for key in _URL_PARTS}
+        if parts["host"] and parts["user"]:
+            user = quote(parts["user"], safe="")
+            password = f":{quote(parts['password'], safe='')}" if parts["password"] else ""
+            port = parts["port"] or "5432"
+            name = parts["name"] or "postgres"
+            values = {
+                **values,
+                "database_url": (
+                    f"postgresql+psycopg://{user}{password}@{parts['host']}:{port}/{name}"
+                    "?sslmode=require"
+                ),
+            }
+        return values
+
+
+_URL_PARTS = ("host", "port", "name", "user", "password")
 
 
 S = TypeVar("S", bound=BaseSettings)
