@@ -12,10 +12,10 @@ VENV := .venv/bin
 MYPY_DIRS := $(wildcard libs containers tools bench pulumi)
 UNIT_TEST_DIRS := $(wildcard libs/*/tests containers/*/tests tools/*/tests)
 
-.PHONY: help install up down status env lint test-unit test-integration test-infra test deploy bench clean
+.PHONY: help install up down status env lint test-unit test-integration test-infra test-web test-e2e test deploy bench clean
 
 help: ## list the targets
-	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
 
 $(UV):
@@ -52,8 +52,34 @@ test-integration: install ## integration tests against the suite's own PostgreSQ
 test-infra: install ## Pulumi program unit tests (mocks, offline)
 	$(VENV)/pytest pulumi/tests
 
+CHROMIUM ?= $(shell command -v chromium 2>/dev/null || echo /usr/bin/chromium)
+WEB := containers/web
+
+# Node.js (>= 20.19, with npm) builds and tests the web app; Chromium runs the e2e suite.
+define NEED_NODE
+	@command -v node >/dev/null 2>&1 || { \
+		echo "Node.js is not installed: install Node.js >= 20.19 with npm" >&2; \
+		echo "(Debian: 'apt-get install -y nodejs npm', or https://nodejs.org), then retry" >&2; \
+		exit 1; }
+endef
+
+$(WEB)/node_modules/.aia-lock.sha256: $(WEB)/package-lock.json
+	$(NEED_NODE)
+	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
+	sha256sum $(WEB)/package-lock.json | cut -d' ' -f1 > $@
+
+test-web: $(WEB)/node_modules/.aia-lock.sha256 ## web app: type check and component tests (Vitest)
+	cd $(WEB) && npm run --silent typecheck && npm test --silent
+
+test-e2e: install $(WEB)/node_modules/.aia-lock.sha256 ## the whole stack in headless Chromium (screenshots in var/e2e-screenshots)
+	@test -x "$(CHROMIUM)" || { \
+		echo "Chromium is missing: as root run 'apt-get update && apt-get install -y --no-install-recommends chromium'" >&2; \
+		echo "(it must end up at /usr/bin/chromium, or set CHROMIUM=/path/to/chromium)" >&2; \
+		exit 1; }
+	CHROMIUM=$(CHROMIUM) $(VENV)/pytest -p no:cacheprovider tests/e2e
+
 # pytest exits 5 when it collected nothing; make treats that as the failure it is.
-test: lint test-unit test-integration test-infra ## lint, unit, integration and infra tests
+test: lint test-unit test-web test-integration test-infra test-e2e ## lint, unit, web, integration, infra and e2e tests
 
 deploy: install ## pulumi up (needs the Pulumi CLI and AWS credentials)
 	@command -v pulumi >/dev/null 2>&1 || { \

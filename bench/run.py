@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-BENCHMARKS = ["trainer_bench", "inference_bench"]
+BENCHMARKS = ["trainer_bench", "inference_bench", "chat_bench", "api_bench", "web_bench"]
 
 
 def main() -> None:

@@ -16,10 +16,11 @@ from pathlib import Path
 import boto3
 import psycopg
 import pytest
+from sqlalchemy.engine import make_url
+
 from devstack.testing import Buckets, database_url
 from devstack.waiting import free_port
 from quantcore.lake import ObjectStore
-from sqlalchemy.engine import make_url
 
 
 def _libpq(url: str) -> str:

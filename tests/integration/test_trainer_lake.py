@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
 from quantcore.db.tables import daily_bars, ingest_runs, tickers
 from trainer import curated
 from trainer.pipeline import Workspace, fetch, run_ingest

@@ -11,6 +11,7 @@ import time
 
 import pytest
 import sqlalchemy as sa
+
 from quantcore.artifact import sha256_hex, unpack_artifact
 from quantcore.db.tables import model_versions
 from quantcore.lake import production_pointer_key

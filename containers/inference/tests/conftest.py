@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+
 from inference.app import InferenceApp, create_app
 from inference.loading import ModelSlot
 from inference.settings import InferenceSettings

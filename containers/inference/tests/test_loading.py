@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from inference.loading import ModelSlot
 from inference.settings import InferenceSettings
 from quantcore.artifact import ModelBundle, pack_artifact, sha256_hex

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+
 from inference import serve
 from inference.settings import InferenceSettings
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+
 from trainer.modeling.backtest import rebalance_dates, run_backtest
 from trainer.modeling.metrics import classification_metrics, daily_ic, ic_summary
 

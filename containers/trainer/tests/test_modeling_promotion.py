@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from trainer.modeling import TrainingOutcome, build_feature_table, decide_promotion
 
 # The unit suites run in importlib mode; the shared helpers live beside this file.

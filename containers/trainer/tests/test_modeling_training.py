@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+
 from quantcore.artifact import pack_artifact, unpack_artifact
 from quantcore.card import ModelCard, render_markdown
 from quantcore.features import FEATURE_NAMES, MIN_HISTORY_BARS

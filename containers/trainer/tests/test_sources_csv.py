@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from trainer.sources import get_source
 
 FIXTURES = Path(__file__).parent / "fixtures"

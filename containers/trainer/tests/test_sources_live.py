@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 import pytest
+
 from trainer.sources import get_source
 from trainer.sources.live import LiveSource
 from trainer.sources.stooq import StooqSource

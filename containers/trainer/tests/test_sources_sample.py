@@ -6,6 +6,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
+
 from trainer.sources import FetchResult, get_source
 from trainer.sources.sample import SAMPLE_FILES, read_sample_file
 from trainer.validation import parse_and_validate

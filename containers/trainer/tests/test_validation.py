@@ -7,6 +7,7 @@ import gzip
 import numpy as np
 import pandas as pd
 import pytest
+
 from trainer.validation import Issue, ValidationReport, parse_and_validate, validate_file
 
 HEADER = "date,ticker,open,high,low,close,volume\n"

@@ -8,10 +8,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from quantcore.artifact import ModelBundle
-from quantcore.explain import occlusion_contributions, top_drivers
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
+
+from quantcore.artifact import ModelBundle
+from quantcore.explain import occlusion_contributions, top_drivers
 
 NAMES = ["momentum", "volatility", "noise"]
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from quantcore.features import (
     FEATURE_NAMES,
     FEATURE_SET,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from quantcore.settings import DatabaseSettings, load_settings
 
 

@@ -3,6 +3,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from devstack.errors import StackError
 from devstack.processes import running_pid, spawn, terminate
 from devstack.waiting import free_port, port_accepts, wait_until

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from api.db import init_db
 from api.errors import register_error_handlers
@@ -24,6 +26,17 @@ def create_app(settings: ApiSettings | None = None) -> Flask:
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Ids are PostgreSQL integers: a larger number in a URL is no resource (404), not an
+    # out-of-range error from the database.
+    app.url_map.converters["int"] = DatabaseIdConverter
+    # Flask's own cookie session is unused; keep its name clear of the API's session cookie.
+    app.config["SESSION_COOKIE_NAME"] = "flask_unused"
+    if settings.trusted_proxy_hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxy_hops, x_proto=settings.trusted_proxy_hops
+        )
     init_db(app, settings.database_url)
     limiter.init_app(app)
     register_error_handlers(app)
@@ -40,7 +53,14 @@ BLUEPRINT_MODULES = (
     "api.portfolio.routes",
     "api.predictions.routes",
     "api.registry.routes",
+    "api.chat.routes",
 )
+
+
+class DatabaseIdConverter(IntegerConverter):
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -7,8 +7,9 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g
-from quantcore.db.engine import make_engine
 from sqlalchemy.orm import Session, sessionmaker
+
+from quantcore.db.engine import make_engine
 
 
 def init_db(app: Flask, database_url: str) -> None:

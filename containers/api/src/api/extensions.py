@@ -7,10 +7,10 @@ from flask_limiter import Limiter
 
 
 def client_address() -> str:
-    # Behind CloudFront/App Runner the client is the first X-Forwarded-For hop; locally
-    # the socket peer. Only the rate limiter uses it, never authorisation.
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    return forwarded.split(",")[0].strip() or request.remote_addr or "unknown"
+    # The socket peer, or — behind the trusted proxies counted by TRUSTED_PROXY_HOPS — the
+    # address those proxies appended (werkzeug's ProxyFix, set up in create_app). Never
+    # the client-controlled first X-Forwarded-For entry. Only the rate limiter uses it.
+    return request.remote_addr or "unknown"
 
 
 limiter = Limiter(key_func=client_address, default_limits=[], headers_enabled=True)

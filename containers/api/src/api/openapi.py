@@ -108,10 +108,7 @@ def operation(
                 payload, code = result
             else:
                 payload, code = result, status
-            if adapter is not None and not isinstance(payload, dict | list):
-                payload = adapter.dump_python(payload, mode="json")
-            elif isinstance(payload, BaseModel):
-                payload = payload.model_dump(mode="json")
+            payload = _plain(payload, adapter)
             if code == 204:
                 return Response(status=204)
             return jsonify(payload), code
@@ -121,6 +118,19 @@ def operation(
         return wrapper
 
     return decorate
+
+
+def _plain(payload: Any, adapter: TypeAdapter[Any] | None) -> Any:
+    """JSON-ready data from what a view returned (models, lists of models, plain data)."""
+    if isinstance(payload, BaseModel):
+        return payload.model_dump(mode="json")
+    if isinstance(payload, list):
+        return [_plain(item, None) for item in payload]
+    if isinstance(payload, dict):
+        return payload
+    if adapter is not None:
+        return adapter.dump_python(payload, mode="json")
+    return payload
 
 
 def _json_body(model: type[BaseModel]) -> BaseModel:
@@ -141,7 +151,7 @@ _RULE_PART = re.compile(r"<(?:(?P<conv>[a-z]+):)?(?P<name>[a-zA-Z_][a-zA-Z0-9_]*
 _CONVERTER_SCHEMA = {
     None: {"type": "string"},
     "string": {"type": "string"},
-    "int": {"type": "integer", "minimum": 0},
+    "int": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
     "float": {"type": "number"},
     "path": {"type": "string"},
 }

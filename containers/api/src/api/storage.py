@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
+
 from quantcore.lake import ObjectStore
 
 

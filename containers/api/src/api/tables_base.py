@@ -7,8 +7,9 @@ The tables the trainer writes (tickers, daily_bars, model_versions) are Core tab
 
 from __future__ import annotations
 
-from quantcore.db.tables import metadata
 from sqlalchemy.orm import DeclarativeBase
+
+from quantcore.db.tables import metadata
 
 
 class Base(DeclarativeBase):

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from quantcore.artifact import ArtifactError, ModelBundle, load_model_dir, unpack_artifact
 
 from inference.settings import InferenceSettings
+from quantcore.artifact import ArtifactError, ModelBundle, load_model_dir, unpack_artifact
 
 log = logging.getLogger("inference.model")
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from quantcore.explain import METHOD, Driver, top_drivers
 
 from inference.loading import FeatureLibrary, LoadedModel
 from inference.payload import PredictionRequest, TickerBars, TickerProblem
+from quantcore.explain import METHOD, Driver, top_drivers
 
 log = logging.getLogger("inference.prediction")
 

@@ -88,10 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging()
 
     from gunicorn.app.base import BaseApplication
-    from quantcore.settings import load_settings
 
     from inference.app import InferenceApp, create_app
     from inference.settings import InferenceSettings
+    from quantcore.settings import load_settings
 
     settings = load_settings(InferenceSettings)
     options = gunicorn_options(settings)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field
+
 from quantcore.artifact import MODEL_FILE
 from quantcore.settings import CommonSettings
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 from quantcore.artifact import pack_artifact, sha256_hex
 from quantcore.lake import model_oos_key
-
 from trainer import curated, registry
 from trainer.pipeline import (
     PipelineError,

@@ -247,7 +247,6 @@ def run_command(source: str | None, until: Any) -> None:
 def card_command(version: str | None, production: bool, as_json: bool) -> None:
     """Print a model card (default: the latest version)."""
     from quantcore.card import render_markdown
-
     from trainer import registry
 
     ws = _workspace()

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
 from quantcore.lake import ObjectStore, curated_key, curated_prefix, parse_curated_key
 
 CURATED_COLUMNS = [

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 
 import pandas as pd
 import sqlalchemy as sa
+
 from quantcore.db.tables import daily_bars, ingest_runs, tickers
 from quantcore.lake import ObjectStore, raw_price_key
-
 from trainer import curated
 from trainer.sources.base import FetchResult
 

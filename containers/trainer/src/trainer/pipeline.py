@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
+
 from quantcore import features as shared_features
 from quantcore.artifact import ModelBundle, sha256_hex
 from quantcore.db.engine import make_engine
@@ -25,7 +26,6 @@ from quantcore.lake import (
     features_manifest_key,
     model_oos_key,
 )
-
 from trainer import curated, registry
 from trainer.ingest import IngestSummary, chosen_sources, ingest
 from trainer.modeling import (

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+
 from quantcore.artifact import ModelBundle, pack_artifact, sha256_hex, unpack_artifact
 from quantcore.db.tables import model_versions
 from quantcore.lake import (

@@ -66,6 +66,9 @@ def up(settings: StackSettings, *, bootstrap: bool = True) -> int:
         print(f"  {'started' if started else 'already running'} at {service.url}")
     print()
     print_overview(settings, all_services(settings))
+    web = next((s for s in applications(settings) if s.name == "web"), None) if bootstrap else None
+    if web is not None:
+        print(f"\nOpen {web.url} in a browser.")
     print('\nEnvironment for the local stack (`eval "$(devstack env)"`):')
     print_environment(settings, prefix="  ")
     return 0

@@ -35,6 +35,8 @@ class StackSettings(BaseSettings):
     pgport: int = 5432
     aia_s3_port: int = 4566
     aia_inference_port: int = 8081
+    aia_api_port: int = 8000
+    aia_web_port: int = 8080
     aws_region: str = "us-east-1"
     lake_bucket: str = "aia-lake"
     models_bucket: str = "aia-models"

@@ -9,6 +9,7 @@ inference on :8081, web on :8080) is one more :class:`ProcessService` in
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -264,9 +265,111 @@ def inference_server(settings: StackSettings) -> ProcessService:
     )
 
 
+def session_secret(settings: StackSettings) -> str:
+    """The local api's session secret: generated once, kept in var/session_secret (0600).
+
+    Never a constant: sessions and CSRF tokens of one machine's stack are worthless on
+    another, and the secret survives restarts so signed-in browsers stay signed in.
+    """
+    path = settings.var_dir / "session_secret"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        secret = path.read_text(encoding="utf-8").strip()
+        if len(secret) >= 32:
+            return secret
+        raise StackError(
+            f"{path} holds no usable secret; delete it to generate a new one"
+        ) from None
+    secret = secrets.token_urlsafe(48)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(secret + "\n")
+    return secret
+
+
+def api_environment(settings: StackSettings) -> dict[str, str]:
+    """What the api (and its seed script) read on top of the stack's environment."""
+    return {
+        "SESSION_SECRET": session_secret(settings),
+        "INFERENCE_TRANSPORT": "http",
+        "INFERENCE_URL": f"http://{settings.host}:{settings.aia_inference_port}",
+        "API_HOST": settings.host,
+        "API_PORT": str(settings.aia_api_port),
+        "API_WORKERS": "2",
+        "API_THREADS": "4",
+    }
+
+
+@dataclass
+class ApiService(ProcessService):
+    """The Flask API under gunicorn; its secret is read (or made) only when it starts."""
+
+    def start(self) -> bool:
+        self.port_env = {**self.port_env, **api_environment(self.settings)}
+        return super().start()
+
+
+def api_server(settings: StackSettings) -> ProcessService:
+    command = venv_script("api-serve") or "api-serve"
+    return ApiService(
+        name="api",
+        command=[command],
+        host=settings.host,
+        port=settings.aia_api_port,
+        # 200 while degraded too (model server down): the api itself answers.
+        health_path="/api/health",
+        settings=settings,
+        start_timeout=60.0,
+    )
+
+
+@dataclass
+class WebService(ProcessService):
+    """The built app with /api proxied to the api (containers/web/server.mjs).
+
+    Before it starts, ``scripts/ensure-built.mjs`` runs ``npm ci`` (only when node_modules
+    is missing or package-lock.json changed) and ``npm run build`` (only when the sources
+    changed), printing what it does.
+    """
+
+    def start(self) -> bool:
+        if self.pid() is None:
+            node = shutil.which("node")
+            if node is None:
+                raise StackError(
+                    "web: Node.js (>= 20.19, with npm) is not installed; install it "
+                    "(e.g. `apt-get install nodejs npm` or from https://nodejs.org) and retry"
+                )
+            web_dir = self.settings.project_root / "containers" / "web"
+            _run_streaming(
+                [node, str(web_dir / "scripts" / "ensure-built.mjs")],
+                self.settings,
+                "web build (npm ci / npm run build)",
+            )
+        return super().start()
+
+
+def web_server(settings: StackSettings) -> ProcessService:
+    return WebService(
+        name="web",
+        command=["node", str(settings.project_root / "containers" / "web" / "server.mjs")],
+        host=settings.host,
+        port=settings.aia_web_port,
+        health_path="/",
+        settings=settings,
+        port_env={
+            "WEB_HOST": settings.host,
+            "WEB_PORT": str(settings.aia_web_port),
+            "API_URL": f"http://{settings.host}:{settings.aia_api_port}",
+        },
+        start_timeout=30.0,
+    )
+
+
 def applications(settings: StackSettings) -> list[Service]:
     """The product's own services, started after the setup tasks."""
-    return [inference_server(settings)]
+    return [inference_server(settings), api_server(settings), web_server(settings)]
 
 
 def all_services(settings: StackSettings) -> list[Service]:
@@ -327,9 +430,29 @@ def bootstrap_trainer(settings: StackSettings) -> None:
     _run_streaming([script, "bootstrap"], settings, "trainer bootstrap")
 
 
+def seed_demo_account(settings: StackSettings) -> None:
+    """``api-seed``: the demo account (it prints its credentials) on the bootstrapped data."""
+    import importlib.util
+
+    script = venv_script("api-seed")
+    if script is None or importlib.util.find_spec("api.seed") is None:
+        print("  skipped: this version of the api has no seed script")
+        return
+    result = subprocess.run(
+        [script],
+        env={**settings.child_environment(), **api_environment(settings)},
+        cwd=settings.project_root,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise StackError(f"api-seed failed (exit {result.returncode}); see its output above")
+
+
 def setup_tasks() -> list[SetupTask]:
     return [
         SetupTask("migrations (quantcore-db upgrade)", apply_migrations),
         SetupTask("buckets", create_buckets),
         SetupTask("lake + model (trainer bootstrap)", bootstrap_trainer, is_bootstrap=True),
+        # Needs the bootstrapped prices for its demo portfolio, so it is skipped with them.
+        SetupTask("demo account (api-seed)", seed_demo_account, is_bootstrap=True),
     ]

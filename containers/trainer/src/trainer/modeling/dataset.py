@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+
 from quantcore.features import (
     FEATURE_NAMES,
     MIN_HISTORY_BARS,

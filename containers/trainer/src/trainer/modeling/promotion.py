@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from quantcore.artifact import ModelBundle
 
+from quantcore.artifact import ModelBundle
 from trainer.modeling.metrics import prediction_metrics
 from trainer.modeling.training import TrainingOutcome
 

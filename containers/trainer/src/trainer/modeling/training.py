@@ -30,13 +30,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from quantcore.artifact import ModelBundle
-from quantcore.card import ModelCard
-from quantcore.features import FEATURE_NAMES, FEATURE_SET
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
+from quantcore.artifact import ModelBundle
+from quantcore.card import ModelCard
+from quantcore.features import FEATURE_NAMES, FEATURE_SET
 from trainer.modeling.backtest import run_backtest
 from trainer.modeling.dataset import LABEL_DEFINITION
 from trainer.modeling.families import FAMILIES, make_classifier, training_sample

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import context
+
 from quantcore.db.tables import metadata
 
 config = context.config

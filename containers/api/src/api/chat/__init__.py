@@ -1,0 +1,1 @@
+"""The chat assistant: Anthropic Claude with the app's own data as tools."""

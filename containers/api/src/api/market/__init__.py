@@ -1,0 +1,1 @@
+"""Market data: ticker search, daily price history, quotes and the user's watchlist."""
