@@ -213,8 +213,12 @@ def _summaries(session: Session, portfolios: list[Portfolio]) -> list[PortfolioS
                 cash=_money(valuation.ledger.cash),
                 holdings_value=_money(holdings_value),
                 day_change=_maybe_money(day_change),
+                # A percentage of a value that was zero or negative (cash overdrawn by
+                # buys) means nothing; the money amount still says it all.
                 day_change_pct=(
-                    _ratio(day_change / before) if day_change is not None and before else None
+                    _ratio(day_change / before)
+                    if day_change is not None and before is not None and before > 0
+                    else None
                 ),
                 holdings=len(valuation.open_positions),
                 as_of=valuation.as_of,
