@@ -190,7 +190,16 @@ def local_server(model_dir: Path, workers: int) -> Iterator[tuple[str, float]]:
         yield url, time.perf_counter() - start
     finally:
         process.terminate()
-        process.wait(timeout=60)
+        stopping = time.perf_counter()
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            print(
+                f"warning: serve had not drained {time.perf_counter() - stopping:.0f} s after "
+                "SIGTERM; killed"
+            )
+            process.kill()
+            process.wait(timeout=10)
 
 
 def bare_import_seconds() -> float:

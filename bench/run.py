@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 from pathlib import Path
 
@@ -15,7 +16,11 @@ def main() -> None:
     selected = sys.argv[1:] or BENCHMARKS
     for name in selected:
         module = importlib.import_module(name)
-        module.main()
+        # The benchmark names are this script's arguments, not the benchmark's own.
+        if inspect.signature(module.main).parameters:
+            module.main([])
+        else:
+            module.main()
         print()
 
 
