@@ -172,3 +172,28 @@ def test_same_data_seed_and_version_give_byte_identical_artifacts(
 
 def _bundle_and_card(outcome: TrainingOutcome):  # type: ignore[no-untyped-def]
     return outcome.bundle, outcome.card
+
+
+def test_a_baseline_that_beats_the_model_is_written_on_the_card() -> None:
+    from quantcore.card import render_markdown
+    from trainer.modeling.training import _baseline_warnings
+
+    metrics = {"rank_ic_mean": 0.01}
+    baselines = {"momentum": {"rank_ic_mean": -0.02}, "reversal": {"rank_ic_mean": 0.05}}
+    backtest = {
+        "long_short": {"sharpe": -1.0},
+        "momentum_long_short": {"sharpe": -2.0},
+        "reversal_long_short": {"sharpe": 1.5},
+    }
+    warnings = _baseline_warnings(metrics, baselines, backtest)
+    assert len(warnings) == 2
+    assert all("reversal" in w for w in warnings)
+    assert "Warnings" in render_markdown({"warnings": warnings})
+    assert (
+        _baseline_warnings(
+            {"rank_ic_mean": 0.1},
+            baselines,
+            {"long_short": {"sharpe": 2.0}, "reversal_long_short": {"sharpe": 1.5}},
+        )
+        == []
+    )

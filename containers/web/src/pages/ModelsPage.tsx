@@ -110,6 +110,7 @@ function ProductionCard({ model }: { model: ProductionModel }) {
   const oos = (card.oos_window ?? {}) as { start?: string; end?: string };
   const leak = (card.leak_check ?? {}) as { passed?: boolean; reasons?: string[] };
   const notes = (card.notes ?? []) as string[];
+  const warnings = (card.warnings ?? []) as string[];
   const columns: [string, Metrics][] = [
     [`Model (${model.family})`, metrics],
     ...Object.entries(baselines).map(([name, m]): [string, Metrics] => [`${name[0].toUpperCase()}${name.slice(1)} baseline`, m]),
@@ -212,6 +213,16 @@ function ProductionCard({ model }: { model: ProductionModel }) {
         </section>
         <TrackRecordCard version={model.version} />
       </div>
+      {warnings.length > 0 && (
+        <section className="card" aria-labelledby="warnings-title" role="note">
+          <h2 id="warnings-title">Simple rules that did better</h2>
+          <ul>
+            {warnings.map((warning) => (
+              <li key={warning}>{warning}</li>
+            ))}
+          </ul>
+        </section>
+      )}
       {notes.length > 0 && (
         <section className="card" aria-labelledby="notes-title">
           <h2 id="notes-title">Notes of the model card</h2>

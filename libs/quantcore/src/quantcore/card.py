@@ -267,6 +267,10 @@ def render_markdown(card: dict[str, Any]) -> str:
                 for i, f in enumerate(folds)
             ],
         )
+    warnings = card.get("warnings") or []
+    if warnings:
+        lines += ["", "## Warnings", ""]
+        lines += [f"- {warning}" for warning in warnings]
     notes = card.get("notes") or []
     if notes:
         lines += ["", "## Notes", ""]

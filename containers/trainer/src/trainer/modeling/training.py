@@ -104,6 +104,31 @@ def _return_scale(prob_up: np.ndarray, fwd_return: np.ndarray) -> float:
     return max(0.0, float(np.dot(signal, target)) / denominator)
 
 
+def _baseline_warnings(
+    metrics: dict[str, Any], baselines: dict[str, dict[str, Any]], backtest: dict[str, Any]
+) -> list[str]:
+    """Plain sentences for every simple baseline that did better than the model out of
+    sample: the card must not let a model look useful when a one-line rule beats it."""
+    warnings = []
+    model_ic = metrics.get("rank_ic_mean")
+    for name, figures in baselines.items():
+        ic = figures.get("rank_ic_mean")
+        if ic is not None and model_ic is not None and ic > model_ic:
+            warnings.append(
+                f"The {name} baseline ranks tickers better than the model out of sample "
+                f"(mean daily rank IC {ic:+.4f} vs {model_ic:+.4f})."
+            )
+    model_sharpe = (backtest.get("long_short") or {}).get("sharpe")
+    for name in baselines:
+        sharpe = (backtest.get(f"{name}_long_short") or {}).get("sharpe")
+        if sharpe is not None and model_sharpe is not None and sharpe > model_sharpe:
+            warnings.append(
+                f"The {name} long-short backtest beats the model's after costs "
+                f"(Sharpe {sharpe:.2f} vs {model_sharpe:.2f})."
+            )
+    return warnings
+
+
 def _or(value: float | None, default: float) -> float:
     return default if value is None else float(value)
 
@@ -285,6 +310,7 @@ def train_version(
         "oos_window": {"start": _iso(oos["date"].min()), "end": _iso(oos["date"].max())},
         "seed": seed,
         "label": LABEL_DEFINITION,
+        "warnings": _baseline_warnings(metrics, baselines, backtest),
         "notes": [
             "prob_up is the probability that the ticker beats the equal-weight market over "
             "the horizon (see label); accuracy and the majority rate are of that call.",
