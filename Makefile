@@ -72,6 +72,10 @@ test-web: $(WEB)/node_modules/.aia-lock.sha256 ## web app: type check and compon
 	cd $(WEB) && npm run --silent typecheck && npm test --silent
 
 test-e2e: install $(WEB)/node_modules/.aia-lock.sha256 ## the whole stack in headless Chromium (screenshots in var/e2e-screenshots)
+	@if [ ! -x "$(CHROMIUM)" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's chromium for the end-to-end tests"; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; \
+	fi
 	@test -x "$(CHROMIUM)" || { \
 		echo "Chromium is missing: as root run 'apt-get update && apt-get install -y --no-install-recommends chromium'" >&2; \
 		echo "(it must end up at /usr/bin/chromium, or set CHROMIUM=/path/to/chromium)" >&2; \

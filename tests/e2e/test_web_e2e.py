@@ -96,10 +96,8 @@ def stack() -> Iterator[dict[str, str]]:
 def web_with_messages_api(stack: dict[str, str]) -> Iterator[str]:
     """A second api using the Messages API test server, and a web server in front of it."""
     sys.path.insert(0, str(ROOT / "tests" / "integration" / "api"))
-    try:
-        from messages_api_server import MessagesApiServer, text_reply, tool_reply
-    except ImportError:
-        pytest.skip("the Messages API test server is not there yet")
+    from messages_api_server import MessagesApiServer, text_reply, tool_reply
+
     api_port, web_port = free_port(), free_port()
     processes: list[subprocess.Popen[bytes]] = []
     logs = Path(stack["var_dir"]) / "log"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from quantcore.artifact import pack_artifact, sha256_hex
+from quantcore.artifact import sha256_hex
 from quantcore.lake import model_oos_key
 from trainer import curated, registry
 from trainer.pipeline import (
@@ -105,7 +105,7 @@ def _rebuild_production(
             trained_at=production.trained_at,
             progress=progress,
         )
-        body = pack_artifact(outcome.bundle, registry.json_safe(outcome.card))
+        body = registry.artifact_bytes(outcome.bundle, outcome.card)
         if sha256_hex(body) == production.sha256:
             ws.models.put(production.artifact_key, body, "application/gzip")
             ws.models.put(
@@ -123,6 +123,13 @@ def _rebuild_production(
     trained = train(ws, build, progress=progress)
     record, decision = promote(ws, trained.record, build=build, outcome=trained.outcome)
     if record.status != "production":
+        # The lost version was promoted on the same data; its replacement takes its place
+        # on the registry's word, but never past the leak guard.
+        if not (trained.record.card.get("leak_check") or {}).get("passed", False):
+            raise PipelineError(
+                f"production {production.version} was lost and its replacement fails the "
+                f"leak check, so nothing can serve: {decision.reason}"
+            )
         record = registry.record_decision(
             ws.engine,
             ws.models,

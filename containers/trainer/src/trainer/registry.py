@@ -60,11 +60,16 @@ class VersionRecord:
         )
 
 
+def artifact_bytes(bundle: ModelBundle, card: dict[str, Any]) -> bytes:
+    """The archive of a version exactly as the registry stores it (card as plain JSON)."""
+    return pack_artifact(bundle, json_safe(card))
+
+
 def store_artifact(
     models: ObjectStore, bundle: ModelBundle, card: dict[str, Any]
 ) -> tuple[str, str]:
     """Upload ``model.tar.gz``; returns (key, sha256)."""
-    body = pack_artifact(bundle, json_safe(card))
+    body = artifact_bytes(bundle, card)
     key = model_artifact_key(bundle.name, bundle.version)
     models.put(key, body, "application/gzip")
     return key, sha256_hex(body)

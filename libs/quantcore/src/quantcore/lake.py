@@ -130,6 +130,10 @@ class ObjectStore:
         except ClientError:
             self._s3.create_bucket(Bucket=self.bucket)
 
+    def ensure_readable(self) -> None:
+        """Raise unless the bucket answers (health checks)."""
+        self._s3.head_bucket(Bucket=self.bucket)
+
     def put(self, key: str, body: bytes, content_type: str = "application/octet-stream") -> None:
         # A single PUT is atomic in S3: readers see the old object or the whole new one.
         self._s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
